@@ -1,0 +1,60 @@
+// CMS (RFC 5652) SignedData through OpenSSL: create and check signatures over bytes.
+// Internal to the library; lib/mail puts MIME around it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smimekit/certificate.h"
+#include "smimekit/mail.h"
+#include "smimekit/status.h"
+
+namespace smimekit::cms {
+
+struct SignParams {
+  DigestAlgorithm digest = DigestAlgorithm::Sha256;
+  bool rsa_pss = false;
+  /// True: the content is left out of the SignedData (for multipart/signed).
+  bool detached = true;
+};
+
+/// Signs CONTENT (already canonical) and returns the DER of a ContentInfo holding SignedData
+/// with the signed attributes of RFC 8551 §2.5 and the signer's chain.
+[[nodiscard]] std::string sign(std::string_view content, const Identity& signer,
+                               const SignParams& params);
+
+/// What was found about one SignerInfo. Trust is not judged here, only the cryptography.
+struct SignerCheck {
+  std::optional<Certificate> certificate;
+  std::string digest_algorithm;     ///< "sha256"
+  std::string signature_algorithm;  ///< "rsaEncryption", "RSASSA-PSS", "ecdsa-with-SHA256"
+  std::optional<TimePoint> signing_time;
+  Status signature = Status::Ok;
+  /// SHA-1 is weak but may be allowed by policy; MD5 and older never are.
+  bool sha1_digest = false;
+  bool broken_digest = false;
+};
+
+struct SignedDataCheck {
+  std::vector<SignerCheck> signers;
+  /// Every certificate the SignedData carries.
+  std::vector<Certificate> certificates;
+  /// The encapsulated content, when the SignedData carries it.
+  std::optional<std::string> content;
+  /// A detached signature was expected, yet the SignedData also carries content.
+  bool unexpected_content = false;
+};
+
+/// Checks every signature of the SignedData in DER. DETACHED is the externally supplied
+/// content (multipart/signed) or null for encapsulated content. EXTRA are certificates that
+/// may identify signers in addition to those carried. Throws Error(Input) when DER is not a
+/// CMS SignedData at all; a SignedData whose signatures fail is a value, not an error.
+[[nodiscard]] SignedDataCheck check_signed_data(std::string_view der, const std::string* detached,
+                                                const std::vector<Certificate>& extra);
+
+/// True when DER parses as a CMS ContentInfo of type SignedData.
+[[nodiscard]] bool is_signed_data(std::string_view der);
+
+}  // namespace smimekit::cms

@@ -1,0 +1,181 @@
+#include <openssl/err.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "cms/cms.h"
+#include "core/time_util.h"
+#include "core/x509_impl.h"
+
+namespace smimekit::cms {
+
+namespace {
+
+ossl::CmsPtr parse_content_info(std::string_view der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  return ossl::CmsPtr(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::optional<TimePoint> signing_time(CMS_SignerInfo* si) {
+  const int idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
+  if (idx < 0) return std::nullopt;
+  X509_ATTRIBUTE* attr = CMS_signed_get_attr(si, idx);
+  ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(attr, 0);
+  if (value == nullptr ||
+      (value->type != V_ASN1_UTCTIME && value->type != V_ASN1_GENERALIZEDTIME)) {
+    return std::nullopt;
+  }
+  return from_asn1_time(reinterpret_cast<const ASN1_TIME*>(value->value.asn1_string));
+}
+
+// RFC 5652 §11.1: the contentType attribute must name the encapsulated content type.
+bool content_type_attribute_matches(CMS_ContentInfo* cms, CMS_SignerInfo* si) {
+  if (CMS_signed_get_attr_count(si) <= 0) return true;  // no signed attributes at all
+  const int idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_contentType, -1);
+  if (idx < 0) return false;
+  ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, idx), 0);
+  if (value == nullptr || value->type != V_ASN1_OBJECT) return false;
+  return OBJ_cmp(value->value.object, CMS_get0_eContentType(cms)) == 0;
+}
+
+// The reason OpenSSL gave for the last failure, as one of our statuses.
+Status failure_status() {
+  Status status = Status::SignatureInvalid;
+  unsigned long code = 0;
+  while ((code = ERR_get_error()) != 0) {
+    if (ERR_GET_LIB(code) != ERR_LIB_CMS) continue;
+    switch (ERR_GET_REASON(code)) {
+      case CMS_R_ATTRIBUTE_ERROR:
+      case CMS_R_NO_MSGSIGDIGEST:
+      case CMS_R_MESSAGEDIGEST_WRONG_LENGTH:
+      case CMS_R_ERROR_READING_MESSAGEDIGEST_ATTRIBUTE:
+        status = Status::SignedAttributesInvalid;
+        break;
+      case CMS_R_NO_MATCHING_DIGEST:
+      case CMS_R_UNKNOWN_DIGEST_ALGORITHM:
+        status = Status::DigestAlgorithmUnsupported;
+        break;
+      default: break;
+    }
+  }
+  return status;
+}
+
+// Frees the BIO chain CMS_dataInit built, but not the caller's content BIO at its end.
+void free_upto(BIO* chain, BIO* stop) {
+  while (chain != nullptr && chain != stop) {
+    BIO* next = BIO_pop(chain);
+    BIO_free(chain);
+    chain = next;
+  }
+}
+
+}  // namespace
+
+bool is_signed_data(std::string_view der) {
+  ossl::CmsPtr cms = parse_content_info(der);
+  ossl::clear_errors();
+  return cms && OBJ_obj2nid(CMS_get0_type(cms.get())) == NID_pkcs7_signed;
+}
+
+SignedDataCheck check_signed_data(std::string_view der, const std::string* detached,
+                                  const std::vector<Certificate>& extra) {
+  ossl::clear_errors();
+  ossl::CmsPtr cms = parse_content_info(der);
+  if (!cms) ossl::fail(ErrorCode::Input, "the signature is not valid CMS (RFC 5652) data");
+  if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
+    throw Error(ErrorCode::Input, "the CMS data is not SignedData");
+  }
+
+  SignedDataCheck out;
+  ASN1_OCTET_STRING** econtent = CMS_get0_content(cms.get());
+  const bool has_content = econtent != nullptr && *econtent != nullptr;
+  if (detached != nullptr && has_content) out.unexpected_content = true;
+  if (detached == nullptr && !has_content) {
+    throw Error(ErrorCode::Input, "the SignedData carries no content and none was given");
+  }
+
+  if (STACK_OF(X509)* certs = CMS_get1_certs(cms.get())) {
+    for (int i = 0; i < sk_X509_num(certs); ++i) {
+      X509* x = sk_X509_value(certs, i);
+      X509_up_ref(x);
+      out.certificates.push_back(certificate_from_x509(ossl::X509Ptr(x)));
+    }
+    sk_X509_pop_free(certs, X509_free);
+  }
+
+  STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms.get());
+  const int count = infos != nullptr ? sk_CMS_SignerInfo_num(infos) : 0;
+  ossl::X509StackPtr extra_stack = to_stack(extra);
+  // Matches each SignerInfo's sid against the carried and the extra certificates.
+  CMS_set1_signers_certs(cms.get(), extra_stack.get(), 0);
+  ossl::clear_errors();
+
+  // Runs the content through the digests of every digestAlgorithm, as CMS_verify does.
+  // The detached content is checked byte for byte as given: no text conversion.
+  ossl::BioPtr content_bio;
+  if (detached != nullptr) content_bio = ossl::memory_bio(*detached);
+  BIO* chain = count > 0 ? CMS_dataInit(cms.get(), content_bio.get()) : nullptr;
+  Status digest_failure = Status::Ok;
+  if (count > 0 && chain == nullptr) {
+    digest_failure = failure_status() == Status::DigestAlgorithmUnsupported
+                         ? Status::DigestAlgorithmUnsupported
+                         : Status::SignatureInvalid;
+  }
+  std::string data;
+  if (chain != nullptr) {
+    char buf[16384];
+    int n = 0;
+    while ((n = BIO_read(chain, buf, sizeof buf)) > 0) data.append(buf, static_cast<std::size_t>(n));
+  }
+  if (has_content) {
+    out.content = detached == nullptr ? data : std::string(reinterpret_cast<char*>((*econtent)->data),
+                                                           static_cast<std::size_t>((*econtent)->length));
+  }
+
+  for (int i = 0; i < count; ++i) {
+    CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, i);
+    SignerCheck check;
+    X509* signer = nullptr;
+    X509_ALGOR* dig = nullptr;
+    X509_ALGOR* sig = nullptr;
+    CMS_SignerInfo_get0_algs(si, nullptr, &signer, &dig, &sig);
+    if (dig != nullptr) {
+      const int nid = OBJ_obj2nid(dig->algorithm);
+      check.digest_algorithm = lower(ossl::object_name(dig->algorithm));
+      check.sha1_digest = nid == NID_sha1;
+      check.broken_digest = nid == NID_md5 || nid == NID_md4 || nid == NID_md2;
+    }
+    if (sig != nullptr) check.signature_algorithm = ossl::object_name(sig->algorithm);
+    check.signing_time = signing_time(si);
+    if (signer != nullptr) {
+      X509_up_ref(signer);
+      check.certificate = certificate_from_x509(ossl::X509Ptr(signer));
+    }
+
+    ossl::clear_errors();
+    if (digest_failure != Status::Ok) {
+      check.signature = digest_failure;
+    } else if (signer == nullptr) {
+      check.signature = Status::SignerCertificateMissing;
+    } else if (!content_type_attribute_matches(cms.get(), si)) {
+      check.signature = Status::SignedAttributesInvalid;
+    } else if (CMS_signed_get_attr_count(si) > 0 && CMS_SignerInfo_verify(si) != 1) {
+      check.signature = failure_status();
+    } else if (CMS_SignerInfo_verify_content(si, chain) != 1) {
+      check.signature = failure_status();
+    }
+    out.signers.push_back(std::move(check));
+  }
+  free_upto(chain, content_bio.get());
+  ossl::clear_errors();
+  return out;
+}
+
+}  // namespace smimekit::cms

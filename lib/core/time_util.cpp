@@ -1,0 +1,88 @@
+#include "core/time_util.h"
+
+#include <ctime>
+
+#include <fmt/format.h>
+
+namespace smimekit {
+
+std::optional<TimePoint> from_asn1_time(const ASN1_TIME* t) {
+  if (t == nullptr) return std::nullopt;
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+std::string format_time(TimePoint t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  struct tm tm {};
+  gmtime_r(&tt, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+namespace {
+
+bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
+}
+
+}  // namespace
+
+std::optional<TimePoint> parse_time(std::string_view s) {
+  int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
+  if (!digits(s, 0, 4, year) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mon) ||
+      s[7] != '-' || !digits(s, 8, 2, day)) {
+    return std::nullopt;
+  }
+  std::size_t pos = 10;
+  long offset_seconds = 0;
+  if (pos < s.size()) {
+    if ((s[pos] != 'T' && s[pos] != ' ') || !digits(s, pos + 1, 2, hour) || s.size() < pos + 6 ||
+        s[pos + 3] != ':' || !digits(s, pos + 4, 2, min)) {
+      return std::nullopt;
+    }
+    pos += 6;
+    if (pos < s.size() && s[pos] == ':') {
+      if (!digits(s, pos + 1, 2, sec)) return std::nullopt;
+      pos += 3;
+    }
+    if (pos < s.size()) {
+      if (s[pos] == 'Z' && pos + 1 == s.size()) {
+        pos += 1;
+      } else if ((s[pos] == '+' || s[pos] == '-') && s.size() == pos + 6 && s[pos + 3] == ':') {
+        int oh = 0, om = 0;
+        if (!digits(s, pos + 1, 2, oh) || !digits(s, pos + 4, 2, om)) return std::nullopt;
+        offset_seconds = (oh * 3600L + om * 60L) * (s[pos] == '+' ? 1 : -1);
+        pos = s.size();
+      } else {
+        return std::nullopt;
+      }
+    }
+  }
+  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
+    return std::nullopt;
+  }
+  struct tm tm {};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = min;
+  tm.tm_sec = sec;
+  const std::time_t t = timegm(&tm);
+  // timegm normalizes out-of-range days (Feb 30): reject them instead.
+  struct tm back {};
+  gmtime_r(&t, &back);
+  if (back.tm_mday != day || back.tm_mon != mon - 1) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(t - offset_seconds);
+}
+
+}  // namespace smimekit

@@ -1,0 +1,82 @@
+// smimekit — what was found when a message was opened.
+//
+// A Report is a tree of layers (signed, and later enveloped) with one verdict on top. The
+// verdict is Valid only when a signature covers the whole message, every signer verifies,
+// every chain reaches a trust anchor, the From address binds to the signer certificate and no
+// policy rule failed.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "smimekit/certificate.h"
+#include "smimekit/status.h"
+#include "smimekit/trust.h"
+
+namespace smimekit {
+
+enum class Verdict {
+  Valid,     ///< see above
+  Invalid,   ///< signed, but something is wrong (or only part of the message is signed)
+  Unsigned,  ///< no signature covers any of the message
+  Error,     ///< the message could not be read at all
+};
+
+[[nodiscard]] std::string_view verdict_name(Verdict verdict) noexcept;  // "valid", ...
+
+enum class LayerKind { Signed, Enveloped, AuthEnveloped };
+
+/// One SignerInfo of a signed layer.
+struct SignerReport {
+  std::optional<Certificate> certificate;  ///< absent when it could not be found
+  std::string digest_algorithm;            ///< "sha256"
+  std::string signature_algorithm;         ///< "rsaEncryption", "rsassaPss", "ecdsa-with-SHA256"
+  std::optional<TimePoint> signing_time;
+  /// Ok, or why the signature itself does not verify.
+  Status signature = Status::Ok;
+  /// Path validation of the signer certificate.
+  ValidationResult trust;
+  /// Algorithm, usage and address-binding problems (RFC 8550/8551 policy).
+  std::vector<Status> policy;
+
+  /// True when nothing at all is wrong with this signer.
+  [[nodiscard]] bool ok() const;
+  /// Every error status of this signer, the first one first.
+  [[nodiscard]] std::vector<Status> problems() const;
+};
+
+/// One protective layer of a message.
+struct Layer {
+  LayerKind kind = LayerKind::Signed;
+  /// MIME part number of the protected entity ("" for the whole message, "2.1" for a sub-part).
+  std::string part;
+  /// True when the layer protects the message as a whole (possibly inside other whole layers).
+  bool covers_whole_message = false;
+  /// Signed layers: true for application/pkcs7-mime signed-data, false for multipart/signed.
+  bool opaque = false;
+  /// Content-Type of what the layer protects.
+  std::string content_type;
+  std::vector<SignerReport> signers;
+  /// Why the layer could not be checked (a damaged signature part, say); empty when it could.
+  std::string error;
+  /// Layers found inside what this layer protects.
+  std::vector<Layer> children;
+};
+
+struct Report {
+  Verdict verdict = Verdict::Unsigned;
+  /// Why the verdict is what it is, in words, the most important first.
+  std::vector<std::string> reasons;
+  /// True when a signed part sits inside content that no signature covers.
+  bool partially_signed = false;
+  std::vector<Layer> layers;
+  /// The From addresses of the message as parsed (normally one).
+  std::vector<std::string> from;
+  std::string subject;
+
+  /// The signers of every layer that covers the whole message.
+  [[nodiscard]] std::vector<const SignerReport*> whole_message_signers() const;
+};
+
+}  // namespace smimekit

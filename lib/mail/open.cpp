@@ -1,0 +1,330 @@
+// Opening received mail: walk the MIME tree, check every S/MIME layer, and reach one verdict
+// (DESIGN.md, "How a message flows").
+#include <algorithm>
+#include <cctype>
+#include <regex>
+
+#include <fmt/format.h>
+
+#include "cms/cms.h"
+#include "mime/mime.h"
+#include "smimekit/error.h"
+#include "smimekit/mail.h"
+
+namespace smimekit {
+
+struct Opener::Impl {
+  OpenOptions options;
+  PathValidator validator;
+
+  explicit Impl(OpenOptions o) : options(std::move(o)), validator(options.trust) {}
+};
+
+Opener::Opener(OpenOptions options) : m_impl(std::make_unique<Impl>(std::move(options))) {}
+Opener::~Opener() = default;
+Opener::Opener(Opener&&) noexcept = default;
+Opener& Opener::operator=(Opener&&) noexcept = default;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+std::string child_path(const std::string& parent, int index) {
+  return parent.empty() ? std::to_string(index) : fmt::format("{}.{}", parent, index);
+}
+
+// A display name that carries an address of its own ("manager@corp" <eve@corp>) shows the
+// reader an identity the signature does not vouch for.
+bool display_name_deceives(const mime::Mailbox& box) {
+  static const std::regex kAddress(R"re([^\s<>()",;:]+@[^\s<>()",;:]+)re");
+  for (auto it = std::sregex_iterator(box.display_name.begin(), box.display_name.end(), kAddress);
+       it != std::sregex_iterator(); ++it) {
+    if (!iequals(it->str(), box.address)) return true;
+  }
+  return false;
+}
+
+// RFC 8551 §3 / RFC 8550 §3: the sender named in the message must be named in the signer
+// certificate. Read strictly: exactly one From mailbox, which the certificate names, and any
+// Sender must be named by it too.
+std::optional<Status> binding_problem(const Certificate& cert, const mime::Originator& origin) {
+  if (cert.email_addresses().empty()) return Status::NoEmailInCertificate;
+  if (origin.from_fields == 0 || origin.from.empty() || origin.from.front().address.empty()) {
+    return Status::NoFromAddress;
+  }
+  if (origin.from_fields > 1 || origin.from.size() > 1) return Status::AddressMismatch;
+  const mime::Mailbox& from = origin.from.front();
+  if (!certificate_matches_address(cert, from.address) || display_name_deceives(from)) {
+    return Status::AddressMismatch;
+  }
+  if (origin.sender_fields > 1) return Status::AddressMismatch;
+  for (const auto& sender : origin.sender) {
+    if (!certificate_matches_address(cert, sender.address)) return Status::AddressMismatch;
+  }
+  if (origin.sender_fields == 1 && origin.sender.empty()) return Status::AddressMismatch;
+  return std::nullopt;
+}
+
+class Walker {
+ public:
+  Walker(const OpenOptions& options, const PathValidator& validator, mime::Originator origin)
+      : m_options(options), m_validator(validator), m_origin(std::move(origin)) {}
+
+  void walk(GMimeObject* object, const std::string& path, bool whole, std::size_t depth,
+            std::vector<Layer>& out) {
+    if (depth > m_options.max_depth) {
+      throw Error(ErrorCode::Limit,
+                  fmt::format("the message nests more than {} MIME levels; it was not checked",
+                              m_options.max_depth));
+    }
+    const std::string type = mime::mime_type(object);
+    if (GMIME_IS_MULTIPART(object) && type == "multipart/signed") {
+      out.push_back(multipart_signed(GMIME_MULTIPART(object), path, whole, depth));
+    } else if (GMIME_IS_MULTIPART(object)) {
+      GMimeMultipart* multipart = GMIME_MULTIPART(object);
+      const int n = g_mime_multipart_get_count(multipart);
+      for (int i = 0; i < n; ++i) {
+        walk(g_mime_multipart_get_part(multipart, i), child_path(path, i + 1), false, depth + 1,
+             out);
+      }
+    } else if (GMIME_IS_MESSAGE_PART(object)) {
+      GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+      if (inner != nullptr && g_mime_message_get_mime_part(inner) != nullptr) {
+        walk(g_mime_message_get_mime_part(inner), path, false, depth + 1, out);
+      }
+    } else if (GMIME_IS_PART(object) && (type == "application/pkcs7-mime" ||
+                                         type == "application/x-pkcs7-mime")) {
+      pkcs7_mime(GMIME_PART(object), path, whole, depth, out);
+    }
+  }
+
+ private:
+  Layer multipart_signed(GMimeMultipart* multipart, const std::string& path, bool whole,
+                         std::size_t depth) {
+    Layer layer;
+    layer.part = path;
+    layer.covers_whole_message = whole;
+    const std::string protocol = [&] {
+      std::string p = mime::content_type_parameter(GMIME_OBJECT(multipart), "protocol");
+      std::transform(p.begin(), p.end(), p.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      return p;
+    }();
+    if (g_mime_multipart_get_count(multipart) != 2) {
+      layer.error = fmt::format("multipart/signed has {} parts instead of content and signature",
+                                g_mime_multipart_get_count(multipart));
+      return layer;
+    }
+    GMimeObject* content = g_mime_multipart_get_part(multipart, 0);
+    GMimeObject* signature = g_mime_multipart_get_part(multipart, 1);
+    layer.content_type = mime::mime_type(content);
+    const std::string signature_type = mime::mime_type(signature);
+    if ((protocol != "application/pkcs7-signature" &&
+         protocol != "application/x-pkcs7-signature") ||
+        (signature_type != "application/pkcs7-signature" &&
+         signature_type != "application/x-pkcs7-signature") ||
+        !GMIME_IS_PART(signature)) {
+      layer.error = fmt::format("not an S/MIME signature (protocol \"{}\", signature part {})",
+                                protocol, signature_type);
+      return layer;
+    }
+    const std::string signed_bytes = mime::canonical_bytes(content);
+    const std::string der = mime::decoded_content(GMIME_PART(signature));
+    check_layer(layer, der, &signed_bytes);
+    walk(content, child_path(path, 1), whole, depth + 1, layer.children);
+    return layer;
+  }
+
+  void pkcs7_mime(GMimePart* part, const std::string& path, bool whole, std::size_t depth,
+                  std::vector<Layer>& out) {
+    std::string smime_type = mime::content_type_parameter(GMIME_OBJECT(part), "smime-type");
+    std::transform(smime_type.begin(), smime_type.end(), smime_type.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string der = mime::decoded_content(part);
+    Layer layer;
+    layer.part = path;
+    layer.covers_whole_message = whole;
+    layer.opaque = true;
+    if (smime_type == "enveloped-data" || smime_type == "authenveloped-data" ||
+        (smime_type.empty() && !cms::is_signed_data(der))) {
+      layer.kind = smime_type == "authenveloped-data" ? LayerKind::AuthEnveloped
+                                                      : LayerKind::Enveloped;
+      layer.error = "the message is encrypted; this version of smimekit cannot decrypt it";
+      out.push_back(std::move(layer));
+      return;
+    }
+    const auto content = check_layer(layer, der, nullptr);
+    if (content) {
+      try {
+        auto inner = mime::parse_entity(*content);
+        layer.content_type = mime::mime_type(inner.get());
+        walk(inner.get(), path, whole, depth + 1, layer.children);
+      } catch (const Error& e) {
+        if (e.code() == ErrorCode::Limit) throw;
+        if (layer.error.empty()) layer.error = e.what();
+      }
+    }
+    out.push_back(std::move(layer));
+  }
+
+  // Checks the SignedData DER of LAYER; returns its encapsulated content, if any.
+  std::optional<std::string> check_layer(Layer& layer, const std::string& der,
+                                         const std::string* detached) {
+    cms::SignedDataCheck check;
+    try {
+      check = cms::check_signed_data(der, detached, {});
+    } catch (const Error& e) {
+      layer.error = fmt::format("{} ({})", status_text(Status::SignatureUnreadable), e.what());
+      return std::nullopt;
+    }
+    for (const auto& signer : check.signers) {
+      layer.signers.push_back(evaluate(signer, check, layer.covers_whole_message));
+    }
+    return check.content;
+  }
+
+  SignerReport evaluate(const cms::SignerCheck& check, const cms::SignedDataCheck& data,
+                        bool whole) {
+    SignerReport report;
+    report.certificate = check.certificate;
+    report.digest_algorithm = check.digest_algorithm;
+    report.signature_algorithm = check.signature_algorithm;
+    report.signing_time = check.signing_time;
+    report.signature = check.signature;
+    if (report.signature == Status::Ok && data.unexpected_content) {
+      report.signature = Status::ContentMismatch;
+    }
+    if (check.broken_digest || (check.sha1_digest && !m_options.trust.allow_sha1)) {
+      report.policy.push_back(Status::WeakDigest);
+    }
+    if (!check.certificate) {
+      report.trust.status = Status::SignerCertificateMissing;
+      return report;
+    }
+    report.trust = m_validator.validate(*check.certificate, data.certificates);
+    for (Status s : check_signing_usage(*check.certificate)) report.policy.push_back(s);
+    if (whole) {
+      if (auto problem = binding_problem(*check.certificate, m_origin)) {
+        report.policy.push_back(*problem);
+      }
+    }
+    return report;
+  }
+
+  const OpenOptions& m_options;
+  const PathValidator& m_validator;
+  mime::Originator m_origin;
+};
+
+std::string signer_name(const SignerReport& signer) {
+  if (!signer.certificate) return "an unknown signer";
+  const auto& emails = signer.certificate->email_addresses();
+  return emails.empty() ? signer.certificate->display_name() : emails.front();
+}
+
+std::string describe_problem(const SignerReport& signer, Status status) {
+  std::string text(status_text(status));
+  // Say which certificate of the chain a chain status is about.
+  for (const auto& link : signer.trust.chain) {
+    if (std::find(link.statuses.begin(), link.statuses.end(), status) != link.statuses.end()) {
+      if (!signer.certificate || !(link.certificate == *signer.certificate) ||
+          signer.trust.chain.size() > 1) {
+        text += fmt::format(" ({})", link.certificate.display_name());
+      }
+      break;
+    }
+  }
+  return text;
+}
+
+void collect_layers(const std::vector<Layer>& layers, std::vector<const Layer*>& out) {
+  for (const auto& layer : layers) {
+    out.push_back(&layer);
+    collect_layers(layer.children, out);
+  }
+}
+
+void decide(Report& report) {
+  std::vector<const Layer*> all;
+  collect_layers(report.layers, all);
+  std::vector<const Layer*> whole_signed;
+  std::vector<const Layer*> partial_signed;
+  for (const Layer* layer : all) {
+    if (layer->kind != LayerKind::Signed) continue;
+    const bool has_signature = !layer->signers.empty() || !layer->error.empty();
+    if (!has_signature) continue;
+    (layer->covers_whole_message ? whole_signed : partial_signed).push_back(layer);
+  }
+
+  if (whole_signed.empty()) {
+    if (!partial_signed.empty()) {
+      report.verdict = Verdict::Invalid;
+      report.partially_signed = true;
+      for (const Layer* layer : partial_signed) {
+        report.reasons.push_back(fmt::format(
+            "partially signed: only part {} ({}) is covered by a signature; the rest of the "
+            "message is not signed",
+            layer->part, layer->content_type.empty() ? "unknown type" : layer->content_type));
+      }
+      return;
+    }
+    report.verdict = Verdict::Unsigned;
+    bool said = false;
+    for (const Layer* layer : all) {
+      if (layer->kind != LayerKind::Signed && !layer->error.empty()) {
+        report.reasons.push_back(layer->error);
+        said = true;
+      } else if (layer->kind == LayerKind::Signed && layer->signers.empty()) {
+        report.reasons.push_back("the signature holds no signer (a certificates-only SignedData)");
+        said = true;
+      }
+    }
+    if (!said) report.reasons.push_back("the message is not signed");
+    return;
+  }
+
+  bool ok = true;
+  for (const Layer* layer : whole_signed) {
+    if (!layer->error.empty()) {
+      ok = false;
+      report.reasons.push_back(layer->error);
+    }
+    for (const auto& signer : layer->signers) {
+      for (Status s : signer.problems()) {
+        ok = false;
+        report.reasons.push_back(
+            fmt::format("signature by {}: {}", signer_name(signer), describe_problem(signer, s)));
+      }
+    }
+  }
+  report.verdict = ok ? Verdict::Valid : Verdict::Invalid;
+}
+
+}  // namespace
+
+Report Opener::open(std::string_view message) const {
+  Report report;
+  try {
+    auto parsed = mime::parse_message(message);
+    mime::Originator origin = mime::originator(parsed.get());
+    for (const auto& box : origin.from) report.from.push_back(box.address);
+    report.subject = mime::subject(parsed.get());
+    GMimeObject* root = g_mime_message_get_mime_part(parsed.get());
+    if (root == nullptr) throw Error(ErrorCode::Input, "the message has no body");
+    Walker walker(m_impl->options, m_impl->validator, std::move(origin));
+    walker.walk(root, "", true, 0, report.layers);
+    decide(report);
+  } catch (const Error& e) {
+    report = Report{};
+    report.verdict = Verdict::Error;
+    report.reasons.push_back(e.what());
+  }
+  return report;
+}
+
+}  // namespace smimekit

@@ -1,0 +1,85 @@
+// MIME through GMime: parsing, walking, canonical bytes, and building S/MIME entities.
+// Internal to the library.
+#pragma once
+
+#include <gmime/gmime.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smimekit::mime {
+
+struct GObjectUnref {
+  void operator()(void* p) const noexcept {
+    if (p != nullptr) g_object_unref(p);
+  }
+};
+template <typename T>
+using GPtr = std::unique_ptr<T, GObjectUnref>;
+
+/// Parses a whole RFC 5322 message. Throws Error(Input) when BYTES is empty or holds no
+/// header field at all.
+[[nodiscard]] GPtr<GMimeMessage> parse_message(std::string_view bytes);
+
+/// Parses a MIME entity (headers, blank line, body), as found inside signed-data.
+[[nodiscard]] GPtr<GMimeObject> parse_entity(std::string_view bytes);
+
+/// "type/subtype" in lowercase ("text/plain" when absent).
+[[nodiscard]] std::string mime_type(GMimeObject* object);
+/// A Content-Type parameter, or "" when absent.
+[[nodiscard]] std::string content_type_parameter(GMimeObject* object, const char* name);
+
+/// The entity as it travels, headers and body, with CRLF line ends (RFC 8551 §3.1.1): the
+/// bytes a multipart/signed signature covers.
+[[nodiscard]] std::string canonical_bytes(GMimeObject* object);
+
+/// The body of a leaf part with its transfer encoding undone.
+[[nodiscard]] std::string decoded_content(GMimePart* part);
+
+/// Converts every bare LF to CRLF (CRLF stays as it is).
+[[nodiscard]] std::string to_crlf(std::string_view text);
+/// Converts every CRLF to LF.
+[[nodiscard]] std::string to_lf(std::string_view text);
+
+/// A mailbox of From or Sender.
+struct Mailbox {
+  std::string address;       ///< addr-spec, "alice@example.org"
+  std::string display_name;  ///< "Alice", possibly empty
+};
+
+/// What a verifier needs of the top-level header: who claims to have sent it.
+struct Originator {
+  std::vector<Mailbox> from;    ///< every mailbox of every From field
+  std::vector<Mailbox> sender;  ///< every mailbox of every Sender field
+  int from_fields = 0;          ///< how many From header fields there are
+  int sender_fields = 0;
+};
+[[nodiscard]] Originator originator(GMimeMessage* message);
+[[nodiscard]] std::string subject(GMimeMessage* message);
+
+/// A message cut into what stays outside a signature and what goes inside it.
+struct SignableMessage {
+  /// Top-level fields other than MIME-Version and Content-*, as written (CRLF line ends).
+  std::string outer_headers;
+  /// The content entity (Content-* fields, blank line, body) canonicalized for signing:
+  /// CRLF line ends and 7-bit-safe transfer encodings (RFC 8551 §3.1).
+  std::string canonical_entity;
+};
+/// Throws Error(Input) when MESSAGE has no header.
+[[nodiscard]] SignableMessage prepare_for_signing(std::string_view message);
+
+/// multipart/signed (RFC 8551 §3.5.3) around ENTITY with the DER signature SIGNATURE.
+/// Built with CRLF; converted to LF unless CRLF is asked for.
+[[nodiscard]] std::string build_multipart_signed(const SignableMessage& message,
+                                                 std::string_view signature,
+                                                 std::string_view micalg, bool crlf);
+/// application/pkcs7-mime; smime-type=signed-data (RFC 8551 §3.5.2) around the DER SIGNED_DATA.
+[[nodiscard]] std::string build_opaque_signed(const SignableMessage& message,
+                                              std::string_view signed_data, bool crlf);
+
+/// Base64 with 76-character lines ending in CRLF.
+[[nodiscard]] std::string base64_lines(std::string_view data);
+
+}  // namespace smimekit::mime

@@ -1,0 +1,162 @@
+// RFC 5280 path validation through Botan, translated into smimekit's statuses.
+#include <botan/certstor.h>
+#include <botan/x509_crl.h>
+#include <botan/x509cert.h>
+#include <botan/x509path.h>
+
+#include <fmt/format.h>
+
+#include "smimekit/trust.h"
+
+namespace smimekit {
+
+namespace {
+
+using Code = Botan::Certificate_Status_Code;
+
+Status translate(Code code) {
+  switch (code) {
+    case Code::OK: return Status::Ok;
+    case Code::VALID_CRL_CHECKED: return Status::RevocationChecked;
+    case Code::OCSP_RESPONSE_GOOD:
+    case Code::OCSP_SIGNATURE_OK:
+    case Code::OCSP_NO_HTTP:
+    case Code::CERT_SERIAL_NEGATIVE:
+    case Code::DN_TOO_LONG:
+    case Code::OCSP_NO_REVOCATION_URL:
+    case Code::OCSP_SERVER_NOT_AVAILABLE: return Status::Ok;
+    case Code::SIGNATURE_METHOD_TOO_WEAK: return Status::WeakKey;
+    case Code::UNTRUSTED_HASH: return Status::UntrustedHash;
+    case Code::NO_REVOCATION_DATA:
+    case Code::NO_MATCHING_CRLDP: return Status::NoRevocationData;
+    case Code::CERT_NOT_YET_VALID: return Status::CertNotYetValid;
+    case Code::CERT_HAS_EXPIRED: return Status::CertExpired;
+    case Code::CRL_NOT_YET_VALID:
+    case Code::OCSP_NOT_YET_VALID: return Status::CrlNotYetValid;
+    case Code::CRL_HAS_EXPIRED:
+    case Code::OCSP_HAS_EXPIRED:
+    case Code::OCSP_IS_TOO_OLD: return Status::CrlExpired;
+    case Code::CERT_ISSUER_NOT_FOUND: return Status::IssuerNotFound;
+    case Code::CANNOT_ESTABLISH_TRUST:
+    case Code::CHAIN_LACKS_TRUST_ROOT: return Status::NoTrustAnchor;
+    case Code::CERT_CHAIN_LOOP: return Status::ChainLoop;
+    case Code::CHAIN_NAME_MISMATCH: return Status::ChainNameMismatch;
+    case Code::POLICY_ERROR:
+    case Code::DUPLICATE_CERT_POLICY: return Status::PolicyError;
+    case Code::INVALID_USAGE:
+    case Code::CA_CERT_NOT_FOR_CERT_ISSUER: return Status::CaUsageInvalid;
+    case Code::CERT_CHAIN_TOO_LONG: return Status::ChainTooLong;
+    case Code::NAME_CONSTRAINT_ERROR: return Status::NameConstraintViolated;
+    case Code::CA_CERT_NOT_FOR_CRL_ISSUER: return Status::CaNotAllowedToSignCrl;
+    case Code::UNKNOWN_CRITICAL_EXTENSION: return Status::UnknownCriticalExtension;
+    case Code::DUPLICATE_CERT_EXTENSION: return Status::DuplicateExtension;
+    case Code::CERT_IS_REVOKED: return Status::Revoked;
+    case Code::CRL_BAD_SIGNATURE: return Status::CrlSignatureInvalid;
+    case Code::SIGNATURE_ERROR: return Status::CertSignatureInvalid;
+    case Code::SIGNATURE_ALGO_UNKNOWN:
+    case Code::SIGNATURE_ALGO_BAD_PARAMS: return Status::CertSignatureAlgorithmUnknown;
+    default: return Status::InvalidCertificate;
+  }
+}
+
+std::optional<Botan::X509_Certificate> to_botan(const Certificate& cert) {
+  try {
+    return Botan::X509_Certificate(cert.der());
+  } catch (const std::exception&) {
+    return std::nullopt;  // Botan is stricter than OpenSSL about some encodings
+  }
+}
+
+}  // namespace
+
+struct PathValidator::Impl {
+  TrustPolicy policy;
+  Botan::Certificate_Store_In_Memory anchors;
+  std::vector<Botan::X509_Certificate> intermediates;
+  Botan::Path_Validation_Restrictions restrictions;
+
+  explicit Impl(TrustPolicy p)
+      : policy(std::move(p)),
+        restrictions(policy.require_revocation_data, 110, false,
+                     policy.allow_sha1
+                         ? std::set<std::string>{"SHA-160", "SHA-224", "SHA-256", "SHA-384",
+                                                 "SHA-512"}
+                         : std::set<std::string>{"SHA-224", "SHA-256", "SHA-384", "SHA-512"}) {
+    for (const auto& a : policy.anchors) {
+      if (auto b = to_botan(a)) anchors.add_certificate(*b);
+    }
+    for (const auto& c : policy.crls) {
+      try {
+        anchors.add_crl(Botan::X509_CRL(c.der()));
+      } catch (const std::exception&) {
+        // An unparsable CRL cannot revoke anything; it is as if it were absent.
+      }
+    }
+    for (const auto& i : policy.intermediates) {
+      if (auto b = to_botan(i)) intermediates.push_back(std::move(*b));
+    }
+  }
+};
+
+PathValidator::PathValidator(TrustPolicy policy)
+    : m_impl(std::make_unique<Impl>(std::move(policy))) {}
+PathValidator::~PathValidator() = default;
+PathValidator::PathValidator(PathValidator&&) noexcept = default;
+PathValidator& PathValidator::operator=(PathValidator&&) noexcept = default;
+
+const TrustPolicy& PathValidator::policy() const noexcept { return m_impl->policy; }
+
+ValidationResult PathValidator::validate(const Certificate& leaf,
+                                         const std::vector<Certificate>& extra) const {
+  ValidationResult result;
+  auto botan_leaf = to_botan(leaf);
+  if (!botan_leaf) {
+    result.status = Status::InvalidCertificate;
+    result.detail = "the certificate could not be parsed for path validation";
+    result.chain.push_back({leaf, {Status::InvalidCertificate}});
+    return result;
+  }
+  std::vector<Botan::X509_Certificate> end_certs{std::move(*botan_leaf)};
+  for (const auto& c : extra) {
+    if (c == leaf) continue;
+    if (auto b = to_botan(c)) end_certs.push_back(std::move(*b));
+  }
+  end_certs.insert(end_certs.end(), m_impl->intermediates.begin(), m_impl->intermediates.end());
+
+  const auto when = m_impl->policy.validation_time.value_or(std::chrono::system_clock::now());
+  std::vector<Botan::Certificate_Store*> stores{&m_impl->anchors};
+  Botan::Path_Validation_Result botan = [&] {
+    try {
+      return Botan::x509_path_validate(end_certs, m_impl->restrictions, stores, "",
+                                       Botan::Usage_Type::UNSPECIFIED, when);
+    } catch (const std::exception& e) {
+      return Botan::Path_Validation_Result(Code::SIGNATURE_ALGO_BAD_PARAMS);
+    }
+  }();
+
+  result.detail = botan.result_string();
+  const auto& path = botan.cert_path();
+  const auto& statuses = botan.all_statuses();
+  if (path.empty()) {
+    ChainLink link{leaf, {}};
+    if (!statuses.empty()) {
+      for (Code c : statuses.front()) link.statuses.push_back(translate(c));
+    }
+    if (link.statuses.empty()) link.statuses.push_back(translate(botan.result()));
+    result.chain.push_back(std::move(link));
+  } else {
+    for (std::size_t i = 0; i < path.size(); ++i) {
+      ChainLink link{i == 0 ? leaf : Certificate::from_der(path[i]->BER_encode()), {}};
+      if (i < statuses.size()) {
+        for (Code c : statuses[i]) link.statuses.push_back(translate(c));
+      }
+      result.chain.push_back(std::move(link));
+    }
+  }
+  result.trusted = botan.successful_validation();
+  result.status = result.trusted ? Status::Ok : translate(botan.result());
+  if (!result.trusted && !is_error(result.status)) result.status = Status::InvalidCertificate;
+  return result;
+}
+
+}  // namespace smimekit

@@ -1,0 +1,71 @@
+// What the verbs share: exit codes, messages on standard error, input and output.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smimekit/certificate.h"
+#include "smimekit/error.h"
+#include "smimekit/time.h"
+#include "smimekit/trust.h"
+
+namespace smimekit::cli {
+
+/// sysexits.h codes, as mpop and msmtp use them.
+enum Exit : int {
+  kOk = 0,
+  kNotValid = 1,  ///< verify: some verdict is not valid
+  kUsage = 64,
+  kDataErr = 65,
+  kNoInput = 66,
+  kUnavailable = 69,
+  kSoftware = 70,
+  kCantCreate = 73,
+  kIoErr = 74,
+  kNoPerm = 77,
+};
+
+[[nodiscard]] int exit_code(ErrorCode code) noexcept;
+
+void error(std::string_view message);
+void warning(std::string_view message);
+void hint(std::string_view message);
+
+/// Thrown by a verb for a wrong combination of flags: an error line, then a hint line.
+struct UsageError {
+  std::string message;
+  std::string hint;
+};
+
+/// Reads PATH, or standard input for "-" or an empty path.
+[[nodiscard]] std::string read_input(const std::string& path);
+/// Writes DATA to PATH atomically, or to standard output for "-" or an empty path.
+void write_output(const std::string& path, std::string_view data);
+
+/// The options that name whoever signs (and, later, decrypts).
+struct IdentityOptions {
+  std::string key, cert, p12, pass;
+  std::vector<std::string> chain;
+
+  void add_to(CLI::App& app, bool required_role_is_signer);
+  [[nodiscard]] bool given() const { return !key.empty() || !cert.empty() || !p12.empty(); }
+  /// Loads the identity; throws UsageError for a contradictory or incomplete set.
+  [[nodiscard]] Identity load() const;
+};
+
+/// The options that say what to trust: --anchor, --intermediate, --crl, --time, --allow-sha1.
+struct TrustOptions {
+  std::vector<std::string> anchors, intermediates, crls;
+  std::string time;
+  bool allow_sha1 = false;
+
+  void add_to(CLI::App& app);
+  /// Loads every file; throws UsageError for a malformed --time.
+  [[nodiscard]] TrustPolicy load() const;
+};
+
+}  // namespace smimekit::cli

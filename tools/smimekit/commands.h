@@ -1,0 +1,20 @@
+// One function per verb: it declares the verb's options on the parent app and returns how to
+// run it. main() only wires them together.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace smimekit::cli {
+
+struct Verb {
+  CLI::App* app;
+  std::function<int()> run;  ///< returns the exit status
+};
+
+Verb setup_sign(CLI::App& parent);
+Verb setup_verify(CLI::App& parent);
+Verb setup_demo(CLI::App& parent);
+
+}  // namespace smimekit::cli

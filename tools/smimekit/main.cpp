@@ -1,0 +1,58 @@
+// smimekit — S/MIME signing, verification and certificate audit.
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "cli.h"
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  using namespace smimekit::cli;
+  CLI::App app{"smimekit: sign, encrypt, verify and audit S/MIME mail"};
+  app.name("smimekit");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "smimekit 0.1.0");
+  std::vector<Verb> verbs{setup_sign(app), setup_verify(app), setup_demo(app)};
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    fmt::print("{}", app.help());
+    return kOk;
+  } catch (const CLI::CallForVersion&) {
+    fmt::print("smimekit 0.1.0\n");
+    return kOk;
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {  // --help of a subcommand
+      for (const auto& verb : verbs) {
+        if (verb.app->parsed()) {
+          fmt::print("{}", verb.app->help());
+          return kOk;
+        }
+      }
+      fmt::print("{}", app.help());
+      return kOk;
+    }
+    error(e.what());
+    hint("run 'smimekit --help' or 'smimekit VERB --help' for the options");
+    return kUsage;
+  }
+
+  for (const auto& verb : verbs) {
+    if (!verb.app->parsed()) continue;
+    try {
+      return verb.run();
+    } catch (const UsageError& e) {
+      error(e.message);
+      if (!e.hint.empty()) hint(e.hint);
+      return kUsage;
+    } catch (const smimekit::Error& e) {
+      error(e.what());
+      return exit_code(e.code());
+    } catch (const std::exception& e) {
+      error(fmt::format("unexpected failure: {}", e.what()));
+      return kSoftware;
+    }
+  }
+  return kUsage;
+}
