@@ -1,0 +1,68 @@
+// What the tests share: where the data is, how to run the CLI, scratch directories.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace smimekit::test {
+
+/// certs/ of the source tree (demo/ and test/ below it).
+[[nodiscard]] std::filesystem::path certs_dir();
+[[nodiscard]] std::filesystem::path demo(const std::string& file);      // certs/demo/FILE
+[[nodiscard]] std::filesystem::path test_cert(const std::string& file); // certs/test/FILE
+
+/// ../shared/corpora/NAME, or an empty path when that folder is missing.
+[[nodiscard]] std::filesystem::path corpus(const std::string& name);
+/// True when running in CI (CI=true), where a missing corpus is a failure, not a skip.
+[[nodiscard]] bool in_ci();
+
+/// Sets VAR to ../shared/corpora/NAME; when it is missing, skips the test with a message that
+/// names the folder, or fails it under CI=true.
+#define SMIMEKIT_REQUIRE_CORPUS(var, name)                                                  \
+  const std::filesystem::path var = ::smimekit::test::corpus(name);                        \
+  if (var.empty()) {                                                                        \
+    if (::smimekit::test::in_ci()) FAIL() << "corpus " << (name) << " is missing from "    \
+                                          << SMIMEKIT_CORPORA_DIR;                          \
+    GTEST_SKIP() << "corpus " << (name) << " is missing from " << SMIMEKIT_CORPORA_DIR;    \
+  }
+
+[[nodiscard]] std::string read(const std::filesystem::path& path);
+void write(const std::filesystem::path& path, const std::string& data);
+
+/// A fresh directory under the system temp dir, removed when the object goes away.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
+  [[nodiscard]] std::filesystem::path operator/(const std::string& name) const {
+    return m_path / name;
+  }
+
+ private:
+  std::filesystem::path m_path;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  ///< standard output
+  std::string err;  ///< standard error
+};
+
+/// Runs a program (no shell) with ARGS, feeding STDIN_DATA, and collects what it prints.
+[[nodiscard]] RunResult run(const std::vector<std::string>& args, const std::string& stdin_data = "");
+/// Runs the smimekit binary of this build.
+[[nodiscard]] RunResult smimekit(const std::vector<std::string>& args,
+                                 const std::string& stdin_data = "");
+/// True when PROGRAM is on the PATH.
+[[nodiscard]] bool have_program(const std::string& program);
+
+/// A small plain-text message from alice@example.org to bob@example.org.
+[[nodiscard]] std::string sample_message(const std::string& from = "Alice Demo <alice@example.org>");
+
+}  // namespace smimekit::test
