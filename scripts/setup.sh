@@ -10,7 +10,7 @@ packages=(
   libssl-dev libgmime-3.0-dev libbotan-2-dev libglib2.0-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   # tests
-  googletest libgtest-dev libgmock-dev openssl python3
+  googletest libgtest-dev libgmock-dev libbenchmark-dev openssl python3
 )
 
 missing=()

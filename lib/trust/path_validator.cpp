@@ -6,6 +6,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <mutex>
+#include <unordered_map>
+
 #include "smimekit/trust.h"
 
 namespace smimekit {
@@ -67,6 +71,29 @@ std::optional<Botan::X509_Certificate> to_botan(const Certificate& cert) {
   }
 }
 
+std::string cache_key(const Certificate& leaf, const std::vector<Certificate>& extra) {
+  std::vector<std::string> prints;
+  prints.reserve(extra.size());
+  for (const auto& c : extra) prints.push_back(c.fingerprint_sha256());
+  std::sort(prints.begin(), prints.end());
+  std::string key = leaf.fingerprint_sha256();
+  for (const auto& p : prints) key += ":" + p;
+  return key;
+}
+
+// Botan rebuilds each public key (with its Montgomery parameters) on every validation, which
+// costs far more than the message's own signature check. A mailbox holds many messages from
+// the same few signers, so results are kept for a short while: the policy is immutable, and
+// an entry is reused only while its time is still inside every certificate's validity.
+struct CachedResult {
+  ValidationResult result;
+  TimePoint computed_at;
+  TimePoint valid_from;
+  TimePoint valid_until;
+};
+constexpr auto kCacheLifetime = std::chrono::seconds(60);
+constexpr std::size_t kCacheCapacity = 4096;
+
 }  // namespace
 
 struct PathValidator::Impl {
@@ -74,6 +101,11 @@ struct PathValidator::Impl {
   Botan::Certificate_Store_In_Memory anchors;
   std::vector<Botan::X509_Certificate> intermediates;
   Botan::Path_Validation_Restrictions restrictions;
+  mutable std::mutex cache_mutex;
+  mutable std::unordered_map<std::string, CachedResult> cache;
+
+  ValidationResult validate_uncached(const Certificate& leaf, const std::vector<Certificate>& extra,
+                                     TimePoint when) const;
 
   explicit Impl(TrustPolicy p)
       : policy(std::move(p)),
@@ -108,6 +140,41 @@ const TrustPolicy& PathValidator::policy() const noexcept { return m_impl->polic
 
 ValidationResult PathValidator::validate(const Certificate& leaf,
                                          const std::vector<Certificate>& extra) const {
+  const TimePoint now = std::chrono::system_clock::now();
+  const TimePoint when = m_impl->policy.validation_time.value_or(now);
+  const std::string key = cache_key(leaf, extra);
+  {
+    std::lock_guard lock(m_impl->cache_mutex);
+    const auto it = m_impl->cache.find(key);
+    if (it != m_impl->cache.end()) {
+      const CachedResult& c = it->second;
+      const bool fixed_time = m_impl->policy.validation_time.has_value();
+      if (when >= c.valid_from && when < c.valid_until &&
+          (fixed_time || now - c.computed_at < kCacheLifetime)) {
+        return c.result;
+      }
+    }
+  }
+  ValidationResult result = m_impl->validate_uncached(leaf, extra, when);
+  CachedResult entry{result, now, TimePoint::min(), TimePoint::max()};
+  if (m_impl->policy.validation_time) {
+    entry.valid_from = entry.valid_until = when;
+    entry.valid_until += std::chrono::seconds(1);
+  } else {
+    for (const auto& link : result.chain) {
+      entry.valid_from = std::max(entry.valid_from, link.certificate.not_before());
+      entry.valid_until = std::min(entry.valid_until, link.certificate.not_after());
+    }
+  }
+  std::lock_guard lock(m_impl->cache_mutex);
+  if (m_impl->cache.size() >= kCacheCapacity) m_impl->cache.clear();
+  m_impl->cache.insert_or_assign(key, std::move(entry));
+  return result;
+}
+
+ValidationResult PathValidator::Impl::validate_uncached(const Certificate& leaf,
+                                                        const std::vector<Certificate>& extra,
+                                                        TimePoint when) const {
   ValidationResult result;
   auto botan_leaf = to_botan(leaf);
   if (!botan_leaf) {
@@ -121,13 +188,12 @@ ValidationResult PathValidator::validate(const Certificate& leaf,
     if (c == leaf) continue;
     if (auto b = to_botan(c)) end_certs.push_back(std::move(*b));
   }
-  end_certs.insert(end_certs.end(), m_impl->intermediates.begin(), m_impl->intermediates.end());
+  end_certs.insert(end_certs.end(), intermediates.begin(), intermediates.end());
 
-  const auto when = m_impl->policy.validation_time.value_or(std::chrono::system_clock::now());
-  std::vector<Botan::Certificate_Store*> stores{&m_impl->anchors};
+  std::vector<Botan::Certificate_Store*> stores{const_cast<Botan::Certificate_Store_In_Memory*>(&anchors)};
   Botan::Path_Validation_Result botan = [&] {
     try {
-      return Botan::x509_path_validate(end_certs, m_impl->restrictions, stores, "",
+      return Botan::x509_path_validate(end_certs, restrictions, stores, "",
                                        Botan::Usage_Type::UNSPECIFIED, when);
     } catch (const std::exception& e) {
       return Botan::Path_Validation_Result(Code::SIGNATURE_ALGO_BAD_PARAMS);
