@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "cms/cms.h"
+#include "cms/der.h"
 #include "core/time_util.h"
 #include "core/x509_impl.h"
 
@@ -87,13 +88,34 @@ bool is_signed_data(std::string_view der) {
 SignedDataCheck check_signed_data(std::string_view der, const std::string* detached,
                                   const std::vector<Certificate>& extra) {
   ossl::clear_errors();
-  ossl::CmsPtr cms = parse_content_info(der);
+  SignedDataCheck out;
+  // The certificates are parsed through the process-wide cache; OpenSSL then parses only
+  // the rest. Anything the splitter does not plainly understand goes to OpenSSL whole.
+  ossl::CmsPtr cms;
+  bool certificates_taken = false;
+  if (auto split = split_certificates(der)) {
+    try {
+      std::vector<Certificate> carried;
+      for (std::string_view c : split->certificates) {
+        carried.push_back(cached_certificate(std::span(
+            reinterpret_cast<const std::uint8_t*>(c.data()), c.size())));
+      }
+      cms = parse_content_info(split->without_certificates);
+      if (cms) {
+        out.certificates = std::move(carried);
+        certificates_taken = true;
+      }
+    } catch (const Error&) {
+      cms.reset();
+    }
+    ossl::clear_errors();
+  }
+  if (!cms) cms = parse_content_info(der);
   if (!cms) ossl::fail(ErrorCode::Input, "the signature is not valid CMS (RFC 5652) data");
   if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
     throw Error(ErrorCode::Input, "the CMS data is not SignedData");
   }
 
-  SignedDataCheck out;
   ASN1_OCTET_STRING** econtent = CMS_get0_content(cms.get());
   const bool has_content = econtent != nullptr && *econtent != nullptr;
   if (detached != nullptr && has_content) out.unexpected_content = true;
@@ -101,7 +123,9 @@ SignedDataCheck check_signed_data(std::string_view der, const std::string* detac
     throw Error(ErrorCode::Input, "the SignedData carries no content and none was given");
   }
 
-  if (STACK_OF(X509)* certs = CMS_get1_certs(cms.get())) {
+  if (certificates_taken) {
+    // already in out.certificates
+  } else if (STACK_OF(X509)* certs = CMS_get1_certs(cms.get())) {
     for (int i = 0; i < sk_X509_num(certs); ++i) {
       X509* x = sk_X509_value(certs, i);
       X509_up_ref(x);
@@ -112,7 +136,9 @@ SignedDataCheck check_signed_data(std::string_view der, const std::string* detac
 
   STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms.get());
   const int count = infos != nullptr ? sk_CMS_SignerInfo_num(infos) : 0;
-  ossl::X509StackPtr extra_stack = to_stack(extra);
+  std::vector<Certificate> candidates = out.certificates;
+  candidates.insert(candidates.end(), extra.begin(), extra.end());
+  ossl::X509StackPtr extra_stack = to_stack(candidates);
   // Matches each SignerInfo's sid against the carried and the extra certificates.
   CMS_set1_signers_certs(cms.get(), extra_stack.get(), 0);
   ossl::clear_errors();
@@ -155,8 +181,14 @@ SignedDataCheck check_signed_data(std::string_view der, const std::string* detac
     if (sig != nullptr) check.signature_algorithm = ossl::object_name(sig->algorithm);
     check.signing_time = signing_time(si);
     if (signer != nullptr) {
-      X509_up_ref(signer);
-      check.certificate = certificate_from_x509(ossl::X509Ptr(signer));
+      // The signer is one of the candidates: reuse its parsed form.
+      for (const auto& c : candidates) {
+        if (c.impl().x509.get() == signer) check.certificate = c;
+      }
+      if (!check.certificate) {
+        X509_up_ref(signer);
+        check.certificate = certificate_from_x509(ossl::X509Ptr(signer));
+      }
     }
 
     ossl::clear_errors();

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <mutex>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -174,6 +176,25 @@ Certificate Certificate::from_der(std::span<const std::uint8_t> der) {
   ossl::X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!x) ossl::fail(ErrorCode::Input, "not a DER certificate");
   return certificate_from_x509(std::move(x));
+}
+
+Certificate cached_certificate(std::span<const std::uint8_t> der) {
+  constexpr std::size_t kCapacity = 1024;
+  static std::mutex mutex;
+  static std::unordered_map<std::string, Certificate> cache;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  EVP_Digest(der.data(), der.size(), md, &md_len, EVP_sha256(), nullptr);
+  std::string key(reinterpret_cast<char*>(md), md_len);
+  {
+    std::lock_guard lock(mutex);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+  }
+  Certificate cert = Certificate::from_der(der);
+  std::lock_guard lock(mutex);
+  if (cache.size() >= kCapacity) cache.clear();
+  cache.insert_or_assign(std::move(key), cert);
+  return cert;
 }
 
 const std::vector<std::uint8_t>& Certificate::der() const noexcept { return m_impl->der; }

@@ -28,6 +28,11 @@ struct PrivateKey::Impl {
   ossl::PkeyPtr pkey;
 };
 
+/// Parses DER through a process-wide cache keyed by the SHA-256 of the bytes: the same
+/// certificates arrive with every message of a correspondent, and OpenSSL 3.0 pays dearly
+/// for each public key it decodes. Throws Error(Input) like Certificate::from_der.
+[[nodiscard]] Certificate cached_certificate(std::span<const std::uint8_t> der);
+
 /// Wraps an X509 the caller owns a reference to (takes that reference).
 [[nodiscard]] Certificate certificate_from_x509(ossl::X509Ptr x509);
 

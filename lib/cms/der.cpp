@@ -1,0 +1,88 @@
+#include "cms/der.h"
+
+#include <cstdint>
+
+namespace smimekit::cms {
+
+namespace {
+
+struct Tlv {
+  unsigned char tag = 0;
+  std::string_view whole;    // tag, length and value
+  std::string_view content;  // value only
+};
+
+// Reads one TLV with a low tag number and a definite length of at most 4 length octets.
+std::optional<Tlv> read_tlv(std::string_view& in) {
+  if (in.size() < 2) return std::nullopt;
+  const auto tag = static_cast<unsigned char>(in[0]);
+  if ((tag & 0x1f) == 0x1f) return std::nullopt;
+  std::size_t pos = 1;
+  const auto first = static_cast<unsigned char>(in[pos++]);
+  std::size_t len = 0;
+  if (first < 0x80) {
+    len = first;
+  } else {
+    const std::size_t n = first & 0x7f;
+    if (n == 0 || n > 4 || in.size() < pos + n) return std::nullopt;  // 0: indefinite (BER)
+    for (std::size_t i = 0; i < n; ++i) len = (len << 8) | static_cast<unsigned char>(in[pos++]);
+  }
+  if (in.size() - pos < len) return std::nullopt;
+  Tlv tlv{tag, in.substr(0, pos + len), in.substr(pos, len)};
+  in.remove_prefix(pos + len);
+  return tlv;
+}
+
+std::string encode_length(std::size_t len) {
+  if (len < 0x80) return std::string(1, static_cast<char>(len));
+  std::string octets;
+  for (std::size_t v = len; v > 0; v >>= 8) octets.insert(octets.begin(), static_cast<char>(v & 0xff));
+  return std::string(1, static_cast<char>(0x80 | octets.size())) + octets;
+}
+
+std::string wrap(unsigned char tag, const std::string& content) {
+  return std::string(1, static_cast<char>(tag)) + encode_length(content.size()) + content;
+}
+
+}  // namespace
+
+std::optional<SplitSignedData> split_certificates(std::string_view der) {
+  std::string_view in = der;
+  auto content_info = read_tlv(in);
+  if (!content_info || content_info->tag != 0x30 || !in.empty()) return std::nullopt;
+  std::string_view ci = content_info->content;
+  auto oid = read_tlv(ci);
+  auto explicit0 = read_tlv(ci);
+  if (!oid || oid->tag != 0x06 || !explicit0 || explicit0->tag != 0xA0 || !ci.empty()) {
+    return std::nullopt;
+  }
+  std::string_view e0 = explicit0->content;
+  auto signed_data = read_tlv(e0);
+  if (!signed_data || signed_data->tag != 0x30 || !e0.empty()) return std::nullopt;
+
+  SplitSignedData out;
+  std::string kept;
+  std::string_view sd = signed_data->content;
+  bool seen_certificates = false;
+  while (!sd.empty()) {
+    auto field = read_tlv(sd);
+    if (!field) return std::nullopt;
+    if (field->tag == 0xA0 && !seen_certificates) {
+      seen_certificates = true;
+      std::string_view certs = field->content;
+      while (!certs.empty()) {
+        auto cert = read_tlv(certs);
+        if (!cert || cert->tag != 0x30) return std::nullopt;  // only plain certificates
+        out.certificates.push_back(cert->whole);
+      }
+      continue;
+    }
+    kept.append(field->whole);
+  }
+  if (!seen_certificates) return std::nullopt;  // nothing to gain
+  out.without_certificates =
+      wrap(0x30, std::string(oid->whole) + wrap(0xA0, wrap(0x30, kept)));
+  return out;
+}
+
+}  // namespace smimekit::cms

@@ -1,0 +1,24 @@
+// Just enough DER to lift the certificates out of a SignedData before OpenSSL parses it.
+// Internal to lib/cms.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smimekit::cms {
+
+struct SplitSignedData {
+  /// The same ContentInfo with the certificates field left out.
+  std::string without_certificates;
+  /// Each certificate's DER, in the order of the field.
+  std::vector<std::string_view> certificates;
+};
+
+/// Splits a DER ContentInfo holding SignedData (RFC 5652 §5.1). std::nullopt for anything it
+/// does not plainly understand (BER indefinite lengths, other certificate choices, trailing
+/// bytes): the caller then lets OpenSSL parse the whole thing.
+[[nodiscard]] std::optional<SplitSignedData> split_certificates(std::string_view der);
+
+}  // namespace smimekit::cms
