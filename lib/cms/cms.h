@@ -58,3 +58,37 @@ struct SignedDataCheck {
 [[nodiscard]] bool is_signed_data(std::string_view der);
 
 }  // namespace smimekit::cms
+
+namespace smimekit::cms {
+
+struct EncryptParams {
+  ContentCipher cipher = ContentCipher::Aes256Gcm;
+  /// RSA recipients: PKCS#1 v1.5 key transport instead of RSAES-OAEP with SHA-256.
+  bool rsa_pkcs1 = false;
+};
+
+/// Encrypts CONTENT for every certificate in RECIPIENTS and returns the DER ContentInfo:
+/// AuthEnvelopedData (RFC 5083) for GCM, EnvelopedData (RFC 5652 §6) for CBC.
+[[nodiscard]] std::string encrypt(std::string_view content,
+                                  const std::vector<Certificate>& recipients,
+                                  const EncryptParams& params);
+
+enum class EnvelopeKind { Enveloped, AuthEnveloped, Signed, Other };
+/// What kind of CMS object DER is (Other also for garbage).
+[[nodiscard]] EnvelopeKind envelope_kind(std::string_view der);
+
+struct Decrypted {
+  std::string content;
+  std::string cipher;       ///< "aes-256-gcm", "aes-256-cbc", ...
+  bool authenticated = false;  ///< AuthEnvelopedData whose tag was checked
+  std::string recipient;    ///< fingerprint of the certificate whose key opened it
+};
+
+/// Decrypts DER with the first identity that is a recipient. The plaintext is returned only
+/// after OpenSSL finished the whole decryption, and for AuthEnvelopedData only after the
+/// authentication tag matched. Throws Error(Input) for malformed data, Error(NotRecipient)
+/// when none of IDENTITIES is a recipient, Error(Decryption) when decryption or
+/// authentication fails.
+[[nodiscard]] Decrypted decrypt(std::string_view der, const std::vector<Identity>& identities);
+
+}  // namespace smimekit::cms

@@ -85,4 +85,33 @@ std::optional<SplitSignedData> split_certificates(std::string_view der) {
   return out;
 }
 
+std::optional<std::string_view> content_encryption_oid(std::string_view der) {
+  std::string_view in = der;
+  auto content_info = read_tlv(in);
+  if (!content_info || content_info->tag != 0x30) return std::nullopt;
+  std::string_view ci = content_info->content;
+  auto oid = read_tlv(ci);
+  auto explicit0 = read_tlv(ci);
+  if (!oid || !explicit0 || explicit0->tag != 0xA0) return std::nullopt;
+  std::string_view e0 = explicit0->content;
+  auto enveloped = read_tlv(e0);
+  if (!enveloped || enveloped->tag != 0x30) return std::nullopt;
+  std::string_view fields = enveloped->content;
+  auto version = read_tlv(fields);
+  if (!version || version->tag != 0x02) return std::nullopt;
+  auto next = read_tlv(fields);
+  if (next && next->tag == 0xA0) next = read_tlv(fields);  // originatorInfo
+  if (!next || next->tag != 0x31) return std::nullopt;     // recipientInfos
+  auto encrypted_content_info = read_tlv(fields);
+  if (!encrypted_content_info || encrypted_content_info->tag != 0x30) return std::nullopt;
+  std::string_view eci = encrypted_content_info->content;
+  auto content_type = read_tlv(eci);
+  auto algorithm = read_tlv(eci);
+  if (!content_type || !algorithm || algorithm->tag != 0x30) return std::nullopt;
+  std::string_view alg = algorithm->content;
+  auto alg_oid = read_tlv(alg);
+  if (!alg_oid || alg_oid->tag != 0x06) return std::nullopt;
+  return alg_oid->whole;
+}
+
 }  // namespace smimekit::cms

@@ -22,3 +22,12 @@ struct SplitSignedData {
 [[nodiscard]] std::optional<SplitSignedData> split_certificates(std::string_view der);
 
 }  // namespace smimekit::cms
+
+namespace smimekit::cms {
+
+/// The OBJECT IDENTIFIER (whole TLV) of the content-encryption algorithm of a DER
+/// ContentInfo holding EnvelopedData or AuthEnvelopedData (RFC 5652 §6.1, RFC 5083 §2.1);
+/// std::nullopt when it cannot be found plainly (BER, other content).
+[[nodiscard]] std::optional<std::string_view> content_encryption_oid(std::string_view der);
+
+}  // namespace smimekit::cms

@@ -12,6 +12,8 @@ std::string_view error_code_name(ErrorCode code) noexcept {
     case ErrorCode::Crypto: return "crypto";
     case ErrorCode::Unsupported: return "unsupported";
     case ErrorCode::Limit: return "limit";
+    case ErrorCode::Decryption: return "decryption";
+    case ErrorCode::NotRecipient: return "not-recipient";
     case ErrorCode::Internal: return "internal";
   }
   return "unknown";

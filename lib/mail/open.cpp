@@ -72,8 +72,17 @@ std::optional<Status> binding_problem(const Certificate& cert, const mime::Origi
 
 class Walker {
  public:
-  Walker(const OpenOptions& options, const PathValidator& validator, mime::Originator origin)
-      : m_options(options), m_validator(validator), m_origin(std::move(origin)) {}
+  Walker(const OpenOptions& options, const PathValidator& validator, mime::Originator origin,
+         std::string_view raw, Report& report)
+      : m_options(options),
+        m_validator(validator),
+        m_origin(std::move(origin)),
+        m_raw(raw),
+        m_report(report) {}
+
+  /// Whole-message encrypted layers that could not be opened, and why.
+  bool decryption_failed = false;  ///< changed, damaged or wrong key: the data is bad
+  bool not_decrypted = false;      ///< no key, not a recipient: we cannot tell
 
   void walk(GMimeObject* object, const std::string& path, bool whole, std::size_t depth,
             std::vector<Layer>& out) {
@@ -100,6 +109,8 @@ class Walker {
     } else if (GMIME_IS_PART(object) && (type == "application/pkcs7-mime" ||
                                          type == "application/x-pkcs7-mime")) {
       pkcs7_mime(GMIME_PART(object), path, whole, depth, out);
+    } else if (GMIME_IS_PART(object) && type.rfind("text/", 0) == 0 && !m_report.text) {
+      m_report.text = mime::decoded_content(GMIME_PART(object));
     }
   }
 
@@ -150,11 +161,17 @@ class Walker {
     layer.part = path;
     layer.covers_whole_message = whole;
     layer.opaque = true;
-    if (smime_type == "enveloped-data" || smime_type == "authenveloped-data" ||
-        (smime_type.empty() && !cms::is_signed_data(der))) {
-      layer.kind = smime_type == "authenveloped-data" ? LayerKind::AuthEnveloped
-                                                      : LayerKind::Enveloped;
-      layer.error = "the message is encrypted; this version of smimekit cannot decrypt it";
+    // The CMS type decides, not the smime-type parameter, which anyone can write.
+    const cms::EnvelopeKind kind = cms::envelope_kind(der);
+    const bool says_encrypted =
+        smime_type == "enveloped-data" || smime_type == "authenveloped-data";
+    if (kind == cms::EnvelopeKind::Enveloped || kind == cms::EnvelopeKind::AuthEnveloped ||
+        (kind == cms::EnvelopeKind::Other && says_encrypted)) {
+      layer.kind = kind == cms::EnvelopeKind::AuthEnveloped ||
+                           (kind == cms::EnvelopeKind::Other && smime_type == "authenveloped-data")
+                       ? LayerKind::AuthEnveloped
+                       : LayerKind::Enveloped;
+      encrypted_layer(layer, der, kind, depth);
       out.push_back(std::move(layer));
       return;
     }
@@ -170,6 +187,66 @@ class Walker {
       }
     }
     out.push_back(std::move(layer));
+  }
+
+  void encrypted_layer(Layer& layer, const std::string& der, cms::EnvelopeKind kind,
+                       std::size_t depth) {
+    if (!layer.covers_whole_message) {
+      // EFAIL direct exfiltration and covert content: plaintext of an encrypted part must
+      // never be shown joined with parts that someone else wrote around it.
+      m_report.partially_encrypted = true;
+      layer.error =
+          fmt::format("part {} is encrypted but sits beside unencrypted content; it was not "
+                      "decrypted, so that its plaintext cannot be joined with what surrounds it",
+                      layer.part);
+      return;
+    }
+    if (kind == cms::EnvelopeKind::Other) {
+      decryption_failed = true;
+      layer.error = "the encrypted part is not valid CMS data (damaged or truncated)";
+      return;
+    }
+    if (kind == cms::EnvelopeKind::Enveloped && m_options.require_authenticated) {
+      decryption_failed = true;
+      layer.error =
+          "the message is encrypted without authentication (EnvelopedData, AES-CBC), and "
+          "authenticated encryption is required: it was not decrypted";
+      return;
+    }
+    if (m_options.identities.empty()) {
+      not_decrypted = true;
+      layer.error = "the message is encrypted; give your key (--key and --cert, or --p12) to "
+                    "decrypt it";
+      return;
+    }
+    cms::Decrypted decrypted;
+    try {
+      decrypted = cms::decrypt(der, m_options.identities);
+    } catch (const Error& e) {
+      (e.code() == ErrorCode::Decryption || e.code() == ErrorCode::Input ? decryption_failed
+                                                                         : not_decrypted) = true;
+      layer.error = e.what();
+      return;
+    }
+    layer.decrypted = true;
+    layer.cipher = decrypted.cipher;
+    layer.authenticated = decrypted.authenticated;
+    m_report.encrypted = true;
+    m_report.authenticated_encryption =
+        m_report.authenticated_encryption.value_or(true) && decrypted.authenticated;
+    if (m_report.decrypted_message.empty()) {
+      m_report.decrypted_message =
+          mime::assemble_message(mime::outer_headers(m_raw), mime::to_crlf(decrypted.content),
+                                 false);
+    }
+    try {
+      auto inner = mime::parse_entity(decrypted.content);
+      layer.content_type = mime::mime_type(inner.get());
+      walk(inner.get(), layer.part, true, depth + 1, layer.children);
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::Limit) throw;
+      layer.error = e.what();
+    }
   }
 
   // Checks the SignedData DER of LAYER; returns its encapsulated content, if any.
@@ -219,6 +296,8 @@ class Walker {
   const OpenOptions& m_options;
   const PathValidator& m_validator;
   mime::Originator m_origin;
+  std::string_view m_raw;
+  Report& m_report;
 };
 
 std::string signer_name(const SignerReport& signer) {
@@ -249,16 +328,71 @@ void collect_layers(const std::vector<Layer>& layers, std::vector<const Layer*>&
   }
 }
 
-void decide(Report& report) {
+// The layers that protect the message as a whole, outermost first.
+std::vector<const Layer*> whole_chain(const std::vector<Layer>& layers) {
+  std::vector<const Layer*> out;
+  const std::vector<Layer>* level = &layers;
+  for (;;) {
+    const Layer* next = nullptr;
+    for (const auto& layer : *level) {
+      if (layer.covers_whole_message) next = &layer;
+    }
+    if (next == nullptr) return out;
+    out.push_back(next);
+    level = &next->children;
+  }
+}
+
+bool is_encrypted(const Layer& layer) { return layer.kind != LayerKind::Signed; }
+
+bool has_signature(const Layer& layer) {
+  return layer.kind == LayerKind::Signed && (!layer.signers.empty() || !layer.error.empty());
+}
+
+struct Outcome {
+  bool decryption_failed = false;
+  bool not_decrypted = false;
+};
+
+void decide(Report& report, const Outcome& outcome) {
   std::vector<const Layer*> all;
   collect_layers(report.layers, all);
-  std::vector<const Layer*> whole_signed;
-  std::vector<const Layer*> partial_signed;
+  const std::vector<const Layer*> chain = whole_chain(report.layers);
+
+  // A signature outside an encryption covers only the ciphertext (encrypt-then-sign): whoever
+  // intercepted it could have signed it too, without knowing the plaintext. Only signatures
+  // inside the innermost encryption speak for the content.
+  std::size_t innermost_encryption = 0;
+  bool any_encryption = false;
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    if (is_encrypted(*chain[i])) {
+      innermost_encryption = i;
+      any_encryption = true;
+    }
+  }
+  std::vector<const Layer*> whole_signed, outer_signed, partial_signed;
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    if (!has_signature(*chain[i])) continue;
+    (any_encryption && i < innermost_encryption ? outer_signed : whole_signed).push_back(chain[i]);
+  }
   for (const Layer* layer : all) {
-    if (layer->kind != LayerKind::Signed) continue;
-    const bool has_signature = !layer->signers.empty() || !layer->error.empty();
-    if (!has_signature) continue;
-    (layer->covers_whole_message ? whole_signed : partial_signed).push_back(layer);
+    if (has_signature(*layer) && !layer->covers_whole_message) partial_signed.push_back(layer);
+  }
+
+  if (any_encryption && chain[innermost_encryption]->error.size() > 0) {
+    report.verdict = outcome.decryption_failed ? Verdict::Invalid : Verdict::Error;
+    report.reasons.push_back(chain[innermost_encryption]->error);
+    return;
+  }
+  if (report.encrypted && report.authenticated_encryption == false) {
+    report.reasons.push_back(
+        "the encryption is not authenticated (EnvelopedData, AES-CBC): the content could have "
+        "been changed on the way unless a signature inside covers it");
+  }
+  if (report.partially_encrypted) {
+    for (const Layer* layer : all) {
+      if (is_encrypted(*layer) && !layer->covers_whole_message) report.reasons.push_back(layer->error);
+    }
   }
 
   if (whole_signed.empty()) {
@@ -274,35 +408,46 @@ void decide(Report& report) {
       return;
     }
     report.verdict = Verdict::Unsigned;
-    bool said = false;
-    for (const Layer* layer : all) {
-      if (layer->kind != LayerKind::Signed && !layer->error.empty()) {
-        report.reasons.push_back(layer->error);
-        said = true;
-      } else if (layer->kind == LayerKind::Signed && layer->signers.empty()) {
-        report.reasons.push_back("the signature holds no signer (a certificates-only SignedData)");
-        said = true;
+    for (const Layer* layer : outer_signed) {
+      for (const auto& signer : layer->signers) {
+        report.reasons.push_back(fmt::format(
+            "the signature by {} covers only the encrypted data, not its content (encrypted, "
+            "then signed): it does not show who wrote the message",
+            signer_name(signer)));
       }
     }
-    if (!said) report.reasons.push_back("the message is not signed");
+    bool certs_only = false;
+    for (const Layer* layer : all) {
+      if (layer->kind == LayerKind::Signed && layer->signers.empty() && layer->error.empty()) {
+        certs_only = true;
+      }
+    }
+    if (certs_only) {
+      report.reasons.push_back("the signature holds no signer (a certificates-only SignedData)");
+    }
+    report.reasons.push_back(report.encrypted ? "the message was encrypted but is not signed"
+                                              : "the message is not signed");
     return;
   }
 
   bool ok = true;
+  std::vector<std::string> problems;
   for (const Layer* layer : whole_signed) {
     if (!layer->error.empty()) {
       ok = false;
-      report.reasons.push_back(layer->error);
+      problems.push_back(layer->error);
     }
     for (const auto& signer : layer->signers) {
       for (Status s : signer.problems()) {
         ok = false;
-        report.reasons.push_back(
+        problems.push_back(
             fmt::format("signature by {}: {}", signer_name(signer), describe_problem(signer, s)));
       }
     }
   }
   report.verdict = ok ? Verdict::Valid : Verdict::Invalid;
+  // The problems come first: they are why the verdict is what it is.
+  report.reasons.insert(report.reasons.begin(), problems.begin(), problems.end());
 }
 
 }  // namespace
@@ -316,9 +461,9 @@ Report Opener::open(std::string_view message) const {
     report.subject = mime::subject(parsed.get());
     GMimeObject* root = g_mime_message_get_mime_part(parsed.get());
     if (root == nullptr) throw Error(ErrorCode::Input, "the message has no body");
-    Walker walker(m_impl->options, m_impl->validator, std::move(origin));
+    Walker walker(m_impl->options, m_impl->validator, std::move(origin), message, report);
     walker.walk(root, "", true, 0, report.layers);
-    decide(report);
+    decide(report, Outcome{walker.decryption_failed, walker.not_decrypted});
   } catch (const Error& e) {
     report = Report{};
     report.verdict = Verdict::Error;

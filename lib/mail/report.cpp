@@ -109,6 +109,11 @@ nlohmann::json layer_json(const Layer& layer, nlohmann::json& all_signers) {
   j["part"] = layer.part;
   j["covers_whole_message"] = layer.covers_whole_message;
   j["opaque"] = layer.opaque;
+  if (layer.kind != LayerKind::Signed) {
+    j["decrypted"] = layer.decrypted;
+    j["cipher"] = layer.cipher.empty() ? nlohmann::json() : nlohmann::json(layer.cipher);
+    j["authenticated"] = layer.authenticated;
+  }
   j["content_type"] = layer.content_type;
   j["error"] = layer.error.empty() ? nlohmann::json() : nlohmann::json(layer.error);
   nlohmann::json signers = nlohmann::json::array();
@@ -168,6 +173,12 @@ std::string to_json(const Report& report, std::string_view file) {
   j["verdict"] = verdict_name(report.verdict);
   j["reasons"] = report.reasons;
   j["partially_signed"] = report.partially_signed;
+  j["encrypted"] = report.encrypted;
+  j["partially_encrypted"] = report.partially_encrypted;
+  j["authenticated_encryption"] = report.authenticated_encryption
+                                      ? nlohmann::json(*report.authenticated_encryption)
+                                      : nlohmann::json();
+  if (report.text) j["text"] = *report.text;
   j["from"] = report.from;
   j["subject"] = report.subject;
   nlohmann::json signers = nlohmann::json::array();

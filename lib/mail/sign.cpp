@@ -32,17 +32,80 @@ std::string_view micalg(DigestAlgorithm d) {
 
 }  // namespace
 
-std::string sign(std::string_view message, const Identity& signer, const SignOptions& options) {
-  const mime::SignableMessage prepared = mime::prepare_for_signing(message);
+namespace {
+
+// The signed entity (multipart/signed or signed-data) for a prepared message, CRLF.
+std::string signed_entity(const mime::SignableMessage& prepared, const Identity& signer,
+                          const SignOptions& options) {
   cms::SignParams params;
   params.digest = options.digest;
   params.rsa_pss = options.rsa_pss;
   params.detached = options.format == SignFormat::Detached;
   const std::string signature = cms::sign(prepared.canonical_entity, signer, params);
   if (options.format == SignFormat::Detached) {
-    return mime::build_multipart_signed(prepared, signature, micalg(options.digest), options.crlf);
+    return mime::multipart_signed_entity(prepared.canonical_entity, signature,
+                                         micalg(options.digest));
   }
-  return mime::build_opaque_signed(prepared, signature, options.crlf);
+  return mime::pkcs7_mime_entity(signature, "signed-data");
+}
+
+std::string encrypted_entity(std::string_view entity, const std::vector<Certificate>& recipients,
+                             const EncryptOptions& options) {
+  cms::EncryptParams params;
+  params.cipher = options.cipher;
+  params.rsa_pkcs1 = options.rsa_pkcs1;
+  const std::string der = cms::encrypt(entity, recipients, params);
+  return mime::pkcs7_mime_entity(
+      der, is_authenticated(options.cipher) ? "authEnveloped-data" : "enveloped-data");
+}
+
+}  // namespace
+
+std::optional<ContentCipher> parse_content_cipher(std::string_view name) {
+  std::string n(name);
+  std::transform(n.begin(), n.end(), n.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::erase(n, '-');
+  if (n == "aes256gcm") return ContentCipher::Aes256Gcm;
+  if (n == "aes128gcm") return ContentCipher::Aes128Gcm;
+  if (n == "aes256cbc") return ContentCipher::Aes256Cbc;
+  if (n == "aes128cbc") return ContentCipher::Aes128Cbc;
+  return std::nullopt;
+}
+
+std::string_view content_cipher_name(ContentCipher cipher) noexcept {
+  switch (cipher) {
+    case ContentCipher::Aes256Gcm: return "aes256-gcm";
+    case ContentCipher::Aes128Gcm: return "aes128-gcm";
+    case ContentCipher::Aes256Cbc: return "aes256-cbc";
+    case ContentCipher::Aes128Cbc: return "aes128-cbc";
+  }
+  return "aes256-gcm";
+}
+
+std::string sign(std::string_view message, const Identity& signer, const SignOptions& options) {
+  const mime::SignableMessage prepared = mime::prepare_for_signing(message);
+  return mime::assemble_message(prepared.outer_headers, signed_entity(prepared, signer, options),
+                                options.crlf);
+}
+
+std::string encrypt(std::string_view message, const std::vector<Certificate>& recipients,
+                    const EncryptOptions& options) {
+  const mime::SignableMessage prepared = mime::prepare_for_signing(message);
+  return mime::assemble_message(
+      prepared.outer_headers, encrypted_entity(prepared.canonical_entity, recipients, options),
+      options.crlf);
+}
+
+std::string sign_and_encrypt(std::string_view message, const Identity& signer,
+                             const std::vector<Certificate>& recipients,
+                             const SignOptions& sign_options,
+                             const EncryptOptions& encrypt_options) {
+  const mime::SignableMessage prepared = mime::prepare_for_signing(message);
+  const std::string inner = signed_entity(prepared, signer, sign_options);
+  return mime::assemble_message(prepared.outer_headers,
+                                encrypted_entity(inner, recipients, encrypt_options),
+                                encrypt_options.crlf);
 }
 
 }  // namespace smimekit

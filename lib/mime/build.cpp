@@ -34,22 +34,18 @@ std::string random_boundary(std::string_view must_not_contain) {
   }
 }
 
-std::string finish(std::string text, bool crlf) { return crlf ? text : to_lf(text); }
-
 }  // namespace
 
-std::string build_multipart_signed(const SignableMessage& message, std::string_view signature,
-                                   std::string_view micalg, bool crlf) {
-  const std::string boundary = random_boundary(message.canonical_entity);
-  std::string out = message.outer_headers;
-  out += "MIME-Version: 1.0\r\n";
-  out += fmt::format(
+std::string multipart_signed_entity(std::string_view entity, std::string_view signature,
+                                    std::string_view micalg) {
+  const std::string boundary = random_boundary(entity);
+  std::string out = fmt::format(
       "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\";\r\n"
       "\tmicalg={}; boundary=\"{}\"\r\n\r\n",
       micalg, boundary);
   out += "This is a cryptographically signed message in MIME format (S/MIME).\r\n\r\n";
   out += fmt::format("--{}\r\n", boundary);
-  out += message.canonical_entity;
+  out += entity;
   // The CRLF before a boundary belongs to the boundary (RFC 2046 §5.1.1), not to the content.
   out += fmt::format("\r\n--{}\r\n", boundary);
   out +=
@@ -59,19 +55,25 @@ std::string build_multipart_signed(const SignableMessage& message, std::string_v
       "Content-Description: S/MIME Cryptographic Signature\r\n\r\n";
   out += base64_lines(signature);
   out += fmt::format("\r\n--{}--\r\n", boundary);
-  return finish(std::move(out), crlf);
+  return out;
 }
 
-std::string build_opaque_signed(const SignableMessage& message, std::string_view signed_data,
-                                bool crlf) {
-  std::string out = message.outer_headers;
-  out += "MIME-Version: 1.0\r\n";
-  out +=
-      "Content-Type: application/pkcs7-mime; smime-type=signed-data; name=\"smime.p7m\"\r\n"
+std::string pkcs7_mime_entity(std::string_view der, std::string_view smime_type) {
+  std::string out = fmt::format(
+      "Content-Type: application/pkcs7-mime; smime-type={}; name=\"smime.p7m\"\r\n"
       "Content-Transfer-Encoding: base64\r\n"
-      "Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\r\n";
-  out += base64_lines(signed_data);
-  return finish(std::move(out), crlf);
+      "Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\r\n",
+      smime_type);
+  out += base64_lines(der);
+  return out;
+}
+
+std::string assemble_message(std::string_view outer_headers, std::string_view entity,
+                             bool crlf) {
+  std::string out(outer_headers);
+  out += "MIME-Version: 1.0\r\n";
+  out += entity;
+  return crlf ? out : to_lf(out);
 }
 
 }  // namespace smimekit::mime

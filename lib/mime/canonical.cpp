@@ -23,7 +23,9 @@ bool is_content_field(std::string_view name) {
 
 // Splits the raw header block into fields (each with its continuation lines) and keeps those
 // that stay outside the signature, byte for byte.
-std::string outer_fields(std::string_view message) {
+}  // namespace
+
+std::string outer_headers(std::string_view message) {
   std::string out;
   std::size_t pos = 0;
   // An mbox "From " separator line is not a header field.
@@ -60,6 +62,8 @@ std::string outer_fields(std::string_view message) {
   }
   return out;
 }
+
+namespace {
 
 bool needs_encoding(std::string_view body) {
   std::size_t line_start = 0;
@@ -118,7 +122,7 @@ void encode_for_transport(GMimeObject* object, int depth) {
 SignableMessage prepare_for_signing(std::string_view message) {
   SignableMessage out;
   auto parsed = parse_message(message);
-  out.outer_headers = outer_fields(message);
+  out.outer_headers = outer_headers(message);
   GMimeObject* body = g_mime_message_get_mime_part(parsed.get());
   if (body == nullptr) throw Error(ErrorCode::Input, "the message has no body to sign");
 

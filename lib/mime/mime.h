@@ -70,14 +70,21 @@ struct SignableMessage {
 /// Throws Error(Input) when MESSAGE has no header.
 [[nodiscard]] SignableMessage prepare_for_signing(std::string_view message);
 
-/// multipart/signed (RFC 8551 §3.5.3) around ENTITY with the DER signature SIGNATURE.
-/// Built with CRLF; converted to LF unless CRLF is asked for.
-[[nodiscard]] std::string build_multipart_signed(const SignableMessage& message,
-                                                 std::string_view signature,
-                                                 std::string_view micalg, bool crlf);
-/// application/pkcs7-mime; smime-type=signed-data (RFC 8551 §3.5.2) around the DER SIGNED_DATA.
-[[nodiscard]] std::string build_opaque_signed(const SignableMessage& message,
-                                              std::string_view signed_data, bool crlf);
+/// A multipart/signed entity (RFC 8551 §3.5.3): its Content-Type field, a blank line, the
+/// signed ENTITY as the first part and the DER SIGNATURE as the second. CRLF line ends.
+[[nodiscard]] std::string multipart_signed_entity(std::string_view entity,
+                                                  std::string_view signature,
+                                                  std::string_view micalg);
+/// An application/pkcs7-mime entity (RFC 8551 §3.5.2, §3.3, §3.4) holding DER, with
+/// SMIME_TYPE "signed-data", "enveloped-data" or "authEnveloped-data". CRLF line ends.
+[[nodiscard]] std::string pkcs7_mime_entity(std::string_view der, std::string_view smime_type);
+/// A whole message: OUTER_HEADERS (CRLF), MIME-Version, then ENTITY. Converted to LF line
+/// ends unless CRLF is asked for.
+[[nodiscard]] std::string assemble_message(std::string_view outer_headers, std::string_view entity,
+                                           bool crlf);
+/// The top-level fields of MESSAGE other than MIME-Version and Content-*, byte for byte with
+/// CRLF line ends. Throws Error(Input) when MESSAGE does not start with a header.
+[[nodiscard]] std::string outer_headers(std::string_view message);
 
 /// Base64 with 76-character lines ending in CRLF.
 [[nodiscard]] std::string base64_lines(std::string_view data);

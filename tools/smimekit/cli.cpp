@@ -15,6 +15,8 @@ int exit_code(ErrorCode code) noexcept {
     case ErrorCode::Usage: return kUsage;
     case ErrorCode::Input:
     case ErrorCode::Limit: return kDataErr;
+    case ErrorCode::Decryption:
+    case ErrorCode::NotRecipient: return kNotValid;
     case ErrorCode::NoInput: return kNoInput;
     case ErrorCode::Io: return kIoErr;
     case ErrorCode::Password: return kNoPerm;

@@ -14,6 +14,8 @@ namespace {
 
 struct VerifyArgs {
   TrustOptions trust;
+  IdentityOptions identity;
+  bool require_authenticated = false;
   bool json = false;
   std::vector<std::string> files;
 };
@@ -21,6 +23,8 @@ struct VerifyArgs {
 int run_verify(const VerifyArgs& args) {
   OpenOptions options;
   options.trust = args.trust.load();
+  if (args.identity.given()) options.identities.push_back(args.identity.load());
+  options.require_authenticated = args.require_authenticated;
   if (options.trust.anchors.empty()) {
     warning("no trust anchors given, so no signature can be trusted");
     hint("name the root certificates you trust with --anchor FILE or --anchor DIR");
@@ -64,6 +68,9 @@ Verb setup_verify(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "verify", "verify signed messages; exit 0 only if every one is valid");
   args->trust.add_to(*app);
+  args->identity.add_to(*app, false);
+  app->add_flag("--require-authenticated", args->require_authenticated,
+                "refuse unauthenticated (AES-CBC) encryption");
   app->add_flag("--json", args->json, "one JSON object per file, one per line");
   app->add_option("FILE", args->files, "messages to verify ('-' for stdin)")->required();
   return {app, [args] { return run_verify(*args); }};

@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   app.name("smimekit");
   app.require_subcommand(1);
   app.set_version_flag("--version", "smimekit 0.1.0");
-  std::vector<Verb> verbs{setup_sign(app), setup_verify(app), setup_demo(app)};
+  std::vector<Verb> verbs{setup_sign(app), setup_verify(app), setup_encrypt(app),
+                          setup_decrypt(app), setup_demo(app)};
 
   try {
     app.parse(argc, argv);

@@ -20,6 +20,8 @@ enum class ErrorCode {
   Crypto,       ///< the crypto library refused an operation, e.g. key and certificate differ (EX_SOFTWARE)
   Unsupported,  ///< an algorithm or format this build does not handle (EX_UNAVAILABLE)
   Limit,        ///< input exceeds a resource bound (nesting, size) (EX_DATAERR)
+  Decryption,   ///< encrypted data failed to decrypt or to authenticate: changed or damaged
+  NotRecipient, ///< the message is not encrypted for any of the keys given
   Internal,     ///< a bug in smimekit (EX_SOFTWARE)
 };
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "smimekit/certificate.h"
 #include "smimekit/report.h"
@@ -38,8 +39,43 @@ struct SignOptions {
 [[nodiscard]] std::string sign(std::string_view message, const Identity& signer,
                                const SignOptions& options = {});
 
+/// The content-encryption algorithm. GCM is authenticated (AuthEnvelopedData, RFC 5083);
+/// CBC is not (EnvelopedData) and exists only for recipients whose software lacks GCM.
+enum class ContentCipher { Aes256Gcm, Aes128Gcm, Aes256Cbc, Aes128Cbc };
+
+/// "aes256-gcm" -> Aes256Gcm etc.; std::nullopt for anything else.
+[[nodiscard]] std::optional<ContentCipher> parse_content_cipher(std::string_view name);
+[[nodiscard]] std::string_view content_cipher_name(ContentCipher cipher) noexcept;
+[[nodiscard]] constexpr bool is_authenticated(ContentCipher cipher) noexcept {
+  return cipher == ContentCipher::Aes256Gcm || cipher == ContentCipher::Aes128Gcm;
+}
+
+struct EncryptOptions {
+  ContentCipher cipher = ContentCipher::Aes256Gcm;
+  /// RSA recipients: PKCS#1 v1.5 key transport (for older software) instead of RSAES-OAEP.
+  bool rsa_pkcs1 = false;
+  /// Write CRLF line ends instead of LF.
+  bool crlf = false;
+};
+
+/// Encrypts MESSAGE for RECIPIENTS (RFC 8551 §3.3). The top-level fields other than
+/// MIME-Version and Content-* stay outside; the content entity is encrypted.
+[[nodiscard]] std::string encrypt(std::string_view message,
+                                  const std::vector<Certificate>& recipients,
+                                  const EncryptOptions& options = {});
+
+/// Signs MESSAGE as sign() does, then encrypts the whole signed entity for RECIPIENTS.
+[[nodiscard]] std::string sign_and_encrypt(std::string_view message, const Identity& signer,
+                                           const std::vector<Certificate>& recipients,
+                                           const SignOptions& sign_options = {},
+                                           const EncryptOptions& encrypt_options = {});
+
 struct OpenOptions {
   TrustPolicy trust;
+  /// Keys to decrypt with; the first that is a recipient is used.
+  std::vector<Identity> identities;
+  /// Refuse to decrypt EnvelopedData (AES-CBC), whose content nobody authenticated.
+  bool require_authenticated = false;
   /// How many MIME and S/MIME levels are followed before the message is refused.
   std::size_t max_depth = 32;
 };
@@ -52,8 +88,10 @@ class Opener {
   Opener(Opener&&) noexcept;
   Opener& operator=(Opener&&) noexcept;
 
-  /// Verifies every signature in MESSAGE and gives the verdict. Never throws for bad
-  /// message content: that is a Report with Verdict::Error or Verdict::Invalid.
+  /// Decrypts what it can and verifies every signature in MESSAGE, and gives the verdict.
+  /// Never throws for bad message content: that is a Report with Verdict::Error or
+  /// Verdict::Invalid. No decrypted byte reaches the Report unless the whole layer
+  /// decrypted, and for AES-GCM, unless its authentication tag matched.
   [[nodiscard]] Report open(std::string_view message) const;
 
  private:

@@ -55,6 +55,12 @@ struct Layer {
   bool covers_whole_message = false;
   /// Signed layers: true for application/pkcs7-mime signed-data, false for multipart/signed.
   bool opaque = false;
+  /// Encrypted layers: the content cipher ("aes-256-gcm") once decrypted, else empty.
+  std::string cipher;
+  /// Encrypted layers: true when decrypted and its authentication tag checked (GCM).
+  bool authenticated = false;
+  /// Encrypted layers: true when it was decrypted.
+  bool decrypted = false;
   /// Content-Type of what the layer protects.
   std::string content_type;
   std::vector<SignerReport> signers;
@@ -70,6 +76,18 @@ struct Report {
   std::vector<std::string> reasons;
   /// True when a signed part sits inside content that no signature covers.
   bool partially_signed = false;
+  /// True when the message as a whole was encrypted and has been decrypted.
+  bool encrypted = false;
+  /// True when an encrypted part sits beside unencrypted parts; such a part is never
+  /// decrypted (EFAIL direct exfiltration, covert content).
+  bool partially_encrypted = false;
+  /// For an encrypted message: whether its encryption was authenticated (AES-GCM).
+  std::optional<bool> authenticated_encryption;
+  /// The decoded body of the first text part of what was read, when there is one.
+  std::optional<std::string> text;
+  /// For an encrypted message that was decrypted: its outer header fields followed by the
+  /// decrypted entity, ready to be stored or verified again. Empty otherwise.
+  std::string decrypted_message;
   std::vector<Layer> layers;
   /// The From addresses of the message as parsed (normally one).
   std::vector<std::string> from;

@@ -1,0 +1,111 @@
+// smimekit encrypt: encrypt an outgoing message for its recipients (and sign it first with
+// --sign). AES-256-GCM, authenticated, unless asked otherwise.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "cli.h"
+#include "commands.h"
+#include "smimekit/mail.h"
+
+namespace smimekit::cli {
+
+namespace {
+
+struct EncryptArgs {
+  std::vector<std::string> recipients;
+  std::string cipher = "aes256-gcm";
+  bool rsa_pkcs1 = false;
+  bool no_self = false;
+  bool sign = false;
+  bool crlf = false;
+  IdentityOptions identity;
+  std::string output;
+  std::string input;
+};
+
+int run_encrypt(const EncryptArgs& args) {
+  const auto cipher = parse_content_cipher(args.cipher);
+  if (!cipher) {
+    throw UsageError{fmt::format("--cipher {} is not one smimekit knows", args.cipher),
+                     "use aes256-gcm (the default), aes128-gcm, aes256-cbc or aes128-cbc"};
+  }
+  std::vector<Certificate> recipients;
+  for (const auto& r : args.recipients) {
+    auto certs = load_certificates(r);
+    recipients.push_back(certs.front());  // the first certificate of a file is the recipient's
+  }
+  if (recipients.empty()) {
+    throw UsageError{"no recipient given", "name each recipient's certificate with --recipient PATH"};
+  }
+
+  // The sender is a recipient too, so that the sent copy stays readable (RFC 8551 §3.3).
+  std::optional<Identity> signer;
+  std::optional<Certificate> self;
+  if (args.sign) {
+    signer = args.identity.load();
+    self = signer->certificate;
+  } else if (!args.identity.p12.empty()) {
+    self = args.identity.load().certificate;
+  } else if (!args.identity.cert.empty()) {
+    self = load_certificates(args.identity.cert).front();
+  }
+  if (!args.no_self) {
+    if (!self) {
+      throw UsageError{"your own certificate is needed to keep a readable copy",
+                       "give --cert PATH (or --p12 PATH), or --no-self to encrypt for the "
+                       "recipients only"};
+    }
+    const bool already = std::any_of(recipients.begin(), recipients.end(),
+                                     [&](const Certificate& c) { return c == *self; });
+    if (!already) recipients.push_back(*self);
+  }
+
+  if (args.rsa_pkcs1 && std::none_of(recipients.begin(), recipients.end(),
+                                     [](const Certificate& c) { return c.has_rsa_key(); })) {
+    throw UsageError{"--rsa-pkcs1 can't be used without an RSA recipient",
+                     "--rsa-pkcs1 only changes how keys are sent to RSA recipients"};
+  }
+  if (!is_authenticated(*cipher)) {
+    warning(fmt::format("{} is not authenticated encryption: anyone on the way can change the "
+                        "ciphertext undetected (EFAIL)",
+                        content_cipher_name(*cipher)));
+    hint("use it only for recipients whose software cannot read aes256-gcm, and sign with --sign");
+  }
+
+  EncryptOptions options;
+  options.cipher = *cipher;
+  options.rsa_pkcs1 = args.rsa_pkcs1;
+  options.crlf = args.crlf;
+  const std::string message = read_input(args.input);
+  if (signer) {
+    SignOptions sign_options;
+    sign_options.crlf = args.crlf;
+    write_output(args.output, sign_and_encrypt(message, *signer, recipients, sign_options, options));
+  } else {
+    write_output(args.output, encrypt(message, recipients, options));
+  }
+  return kOk;
+}
+
+}  // namespace
+
+Verb setup_encrypt(CLI::App& parent) {
+  auto args = std::make_shared<EncryptArgs>();
+  CLI::App* app = parent.add_subcommand("encrypt", "encrypt a message for its recipients");
+  app->add_option("--recipient", args->recipients, "a recipient's certificate (repeatable)")
+      ->allow_extra_args(false);
+  app->add_option("--cipher", args->cipher,
+                  "aes256-gcm (default), aes128-gcm; aes256-cbc or aes128-cbc are unauthenticated");
+  app->add_flag("--rsa-pkcs1", args->rsa_pkcs1,
+                "RSA recipients: PKCS#1 v1.5 key transport instead of RSA-OAEP (older software)");
+  app->add_flag("--no-self", args->no_self, "do not add your own certificate as a recipient");
+  app->add_flag("--sign", args->sign, "sign with --key/--cert or --p12 first, then encrypt");
+  app->add_flag("--crlf", args->crlf, "write CRLF line ends, as on the wire");
+  args->identity.add_to(*app, true);
+  app->add_option("-o,--output", args->output, "where to write (default: stdout)");
+  app->add_option("IN", args->input, "the message to encrypt (default: stdin)");
+  return {app, [args] { return run_encrypt(*args); }};
+}
+
+}  // namespace smimekit::cli
