@@ -84,8 +84,9 @@ class Walker {
   bool decryption_failed = false;  ///< changed, damaged or wrong key: the data is bad
   bool not_decrypted = false;      ///< no key, not a recipient: we cannot tell
 
-  void walk(GMimeObject* object, const std::string& path, bool whole, std::size_t depth,
-            std::vector<Layer>& out) {
+  // RAW is the entity as received, when it is known: signatures are checked over it.
+  void walk(GMimeObject* object, std::optional<std::string_view> raw, const std::string& path,
+            bool whole, std::size_t depth, std::vector<Layer>& out) {
     if (depth > m_options.max_depth) {
       throw Error(ErrorCode::Limit,
                   fmt::format("the message nests more than {} MIME levels; it was not checked",
@@ -93,18 +94,23 @@ class Walker {
     }
     const std::string type = mime::mime_type(object);
     if (GMIME_IS_MULTIPART(object) && type == "multipart/signed") {
-      out.push_back(multipart_signed(GMIME_MULTIPART(object), path, whole, depth));
+      out.push_back(multipart_signed(GMIME_MULTIPART(object), raw, path, whole, depth));
     } else if (GMIME_IS_MULTIPART(object)) {
       GMimeMultipart* multipart = GMIME_MULTIPART(object);
       const int n = g_mime_multipart_get_count(multipart);
+      const auto raws = raw_parts(multipart, raw);
       for (int i = 0; i < n; ++i) {
-        walk(g_mime_multipart_get_part(multipart, i), child_path(path, i + 1), false, depth + 1,
-             out);
+        walk(g_mime_multipart_get_part(multipart, i),
+             raws ? std::optional<std::string_view>((*raws)[static_cast<std::size_t>(i)])
+                  : std::nullopt,
+             child_path(path, i + 1), false, depth + 1, out);
       }
     } else if (GMIME_IS_MESSAGE_PART(object)) {
       GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
       if (inner != nullptr && g_mime_message_get_mime_part(inner) != nullptr) {
-        walk(g_mime_message_get_mime_part(inner), path, false, depth + 1, out);
+        // The embedded message's body entity starts with its Content-* fields, which are
+        // among its other header fields: its raw form is not one slice, so GMime's is used.
+        walk(g_mime_message_get_mime_part(inner), std::nullopt, path, false, depth + 1, out);
       }
     } else if (GMIME_IS_PART(object) && (type == "application/pkcs7-mime" ||
                                          type == "application/x-pkcs7-mime")) {
@@ -115,8 +121,21 @@ class Walker {
   }
 
  private:
-  Layer multipart_signed(GMimeMultipart* multipart, const std::string& path, bool whole,
-                         std::size_t depth) {
+  // The parts of MULTIPART as received, when RAW is known and agrees with GMime's count.
+  static std::optional<std::vector<std::string_view>> raw_parts(
+      GMimeMultipart* multipart, std::optional<std::string_view> raw) {
+    if (!raw) return std::nullopt;
+    const char* boundary = g_mime_multipart_get_boundary(multipart);
+    if (boundary == nullptr) return std::nullopt;
+    auto parts = mime::split_multipart(mime::split_entity(*raw).body, boundary);
+    if (!parts || parts->size() != static_cast<std::size_t>(g_mime_multipart_get_count(multipart))) {
+      return std::nullopt;
+    }
+    return parts;
+  }
+
+  Layer multipart_signed(GMimeMultipart* multipart, std::optional<std::string_view> raw,
+                         const std::string& path, bool whole, std::size_t depth) {
     Layer layer;
     layer.part = path;
     layer.covers_whole_message = whole;
@@ -144,10 +163,15 @@ class Walker {
                                 protocol, signature_type);
       return layer;
     }
-    const std::string signed_bytes = mime::canonical_bytes(content);
+    // RFC 1847 §2.1: the signature covers the first body part exactly as it was sent, with
+    // line ends made CRLF (RFC 8551 §3.1.1).
+    const auto raws = raw_parts(multipart, raw);
+    const std::string signed_bytes =
+        raws ? mime::to_crlf((*raws)[0]) : mime::canonical_bytes(content);
     const std::string der = mime::decoded_content(GMIME_PART(signature));
     check_layer(layer, der, &signed_bytes);
-    walk(content, child_path(path, 1), whole, depth + 1, layer.children);
+    walk(content, raws ? std::optional<std::string_view>((*raws)[0]) : std::nullopt,
+         child_path(path, 1), whole, depth + 1, layer.children);
     return layer;
   }
 
@@ -180,7 +204,7 @@ class Walker {
       try {
         auto inner = mime::parse_entity(*content);
         layer.content_type = mime::mime_type(inner.get());
-        walk(inner.get(), path, whole, depth + 1, layer.children);
+        walk(inner.get(), std::string_view(*content), path, whole, depth + 1, layer.children);
       } catch (const Error& e) {
         if (e.code() == ErrorCode::Limit) throw;
         if (layer.error.empty()) layer.error = e.what();
@@ -242,7 +266,8 @@ class Walker {
     try {
       auto inner = mime::parse_entity(decrypted.content);
       layer.content_type = mime::mime_type(inner.get());
-      walk(inner.get(), layer.part, true, depth + 1, layer.children);
+      walk(inner.get(), std::string_view(decrypted.content), layer.part, true, depth + 1,
+           layer.children);
     } catch (const Error& e) {
       if (e.code() == ErrorCode::Limit) throw;
       layer.error = e.what();
@@ -462,7 +487,7 @@ Report Opener::open(std::string_view message) const {
     GMimeObject* root = g_mime_message_get_mime_part(parsed.get());
     if (root == nullptr) throw Error(ErrorCode::Input, "the message has no body");
     Walker walker(m_impl->options, m_impl->validator, std::move(origin), message, report);
-    walker.walk(root, "", true, 0, report.layers);
+    walker.walk(root, message, "", true, 0, report.layers);
     decide(report, Outcome{walker.decryption_failed, walker.not_decrypted});
   } catch (const Error& e) {
     report = Report{};

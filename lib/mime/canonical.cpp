@@ -86,6 +86,73 @@ bool needs_encoding(std::string_view body) {
   return body.substr(line_start, 5) == "From ";
 }
 
+// Quoted-printable (RFC 2045 §6.7) that also survives mbox writers: a line starting with
+// "From " gets its F encoded ("=46rom "), which GMime's encoder leaves as it is.
+std::string quoted_printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  std::size_t column = 0;
+  auto put = [&](std::string_view piece) {
+    if (column + piece.size() > 75) {  // 76 with the soft break's "="
+      out += "=\n";
+      column = 0;
+    }
+    out += piece;
+    column += piece.size();
+  };
+  auto escaped = [](unsigned char c) {
+    return std::string{'=', kHex[c >> 4], kHex[c & 0xf]};
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const bool line_start = i == 0 || text[i - 1] == '\n';
+    if (c == '\n' || (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
+      if (c == '\r') ++i;
+      out += '\n';
+      column = 0;
+      continue;
+    }
+    const bool at_line_end = i + 1 >= text.size() || text[i + 1] == '\n' ||
+                             (text[i + 1] == '\r' && i + 2 < text.size() && text[i + 2] == '\n');
+    if (line_start && c == 'F' && text.substr(i, 5) == "From ") {
+      put(escaped(c));
+    } else if (c == '=' || c > 126 || (c < 32 && c != '\t') ||
+               ((c == ' ' || c == '\t') && at_line_end)) {
+      put(escaped(c));
+    } else {
+      put(std::string(1, static_cast<char>(c)));
+    }
+  }
+  return out;
+}
+
+bool has_from_line(std::string_view body) {
+  return body.rfind("From ", 0) == 0 || body.find("\nFrom ") != std::string_view::npos;
+}
+
+// The body of PART as it is encoded now (without undoing the transfer encoding).
+std::string encoded_content(GMimePart* part) {
+  GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
+  if (wrapper == nullptr) return {};
+  GMimeStream* stream = g_mime_data_wrapper_get_stream(wrapper);
+  GPtr<GMimeStream> mem(g_mime_stream_mem_new());
+  g_mime_stream_reset(stream);
+  g_mime_stream_write_to_stream(stream, mem.get());
+  g_mime_stream_reset(stream);
+  GByteArray* array = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+  return std::string(reinterpret_cast<const char*>(array->data), array->len);
+}
+
+void set_quoted_printable(GMimePart* part, std::string_view decoded) {
+  const std::string encoded = quoted_printable(decoded);
+  GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(encoded.data(), encoded.size()));
+  GPtr<GMimeDataWrapper> wrapper(
+      g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE));
+  g_mime_part_set_content(part, wrapper.get());
+  g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+}
+
 // Gives every leaf whose body would not survive 7-bit transport unchanged a safe encoding:
 // quoted-printable for text, base64 for anything else.
 void encode_for_transport(GMimeObject* object, int depth) {
@@ -105,16 +172,23 @@ void encode_for_transport(GMimeObject* object, int depth) {
   }
   if (!GMIME_IS_PART(object)) return;
   GMimePart* part = GMIME_PART(object);
+  const bool text = mime_type(object).rfind("text/", 0) == 0;
   switch (g_mime_part_get_content_encoding(part)) {
     case GMIME_CONTENT_ENCODING_BASE64:
-    case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
     case GMIME_CONTENT_ENCODING_UUENCODE: return;
+    case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+      // Already safe, unless a line of the encoded text itself starts with "From ".
+      if (has_from_line(encoded_content(part))) set_quoted_printable(part, decoded_content(part));
+      return;
     default: break;
   }
-  if (!needs_encoding(decoded_content(part))) return;
-  const bool text = mime_type(object).rfind("text/", 0) == 0;
-  g_mime_part_set_content_encoding(
-      part, text ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE : GMIME_CONTENT_ENCODING_BASE64);
+  const std::string body = decoded_content(part);
+  if (!needs_encoding(body)) return;
+  if (text) {
+    set_quoted_printable(part, body);
+  } else {
+    g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+  }
 }
 
 }  // namespace

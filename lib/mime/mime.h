@@ -5,6 +5,7 @@
 #include <gmime/gmime.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,6 +86,19 @@ struct SignableMessage {
 /// The top-level fields of MESSAGE other than MIME-Version and Content-*, byte for byte with
 /// CRLF line ends. Throws Error(Input) when MESSAGE does not start with a header.
 [[nodiscard]] std::string outer_headers(std::string_view message);
+
+/// An entity as received: its header block (up to, not including, the blank line) and body.
+struct RawEntity {
+  std::string_view headers;
+  std::string_view body;
+};
+[[nodiscard]] RawEntity split_entity(std::string_view entity);
+
+/// The body parts of a multipart BODY with BOUNDARY, byte for byte as received (RFC 2046
+/// §5.1.1): each part without the line break that belongs to the next delimiter. std::nullopt
+/// when there is no close delimiter.
+[[nodiscard]] std::optional<std::vector<std::string_view>> split_multipart(
+    std::string_view body, std::string_view boundary);
 
 /// Base64 with 76-character lines ending in CRLF.
 [[nodiscard]] std::string base64_lines(std::string_view data);
