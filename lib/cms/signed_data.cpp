@@ -60,6 +60,7 @@ Status failure_status() {
         break;
       case CMS_R_NO_MATCHING_DIGEST:
       case CMS_R_UNKNOWN_DIGEST_ALGORITHM:
+      case CMS_R_MD_BIO_INIT_ERROR:  // OpenSSL 3 knows the digest but no provider offers it (MD4)
         status = Status::DigestAlgorithmUnsupported;
         break;
       default: break;
@@ -119,7 +120,10 @@ SignedDataCheck check_signed_data(std::string_view der, const std::string* detac
   ASN1_OCTET_STRING** econtent = CMS_get0_content(cms.get());
   const bool has_content = econtent != nullptr && *econtent != nullptr;
   if (detached != nullptr && has_content) out.unexpected_content = true;
-  if (detached == nullptr && !has_content) {
+  // A certificates-only SignedData (RFC 8551 3.6, smime-type=certs-only) has neither content
+  // nor signers; only signatures need content to be checked against.
+  const bool has_signers = sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms.get())) > 0;
+  if (detached == nullptr && !has_content && has_signers) {
     throw Error(ErrorCode::Input, "the SignedData carries no content and none was given");
   }
 

@@ -163,6 +163,7 @@ Certificate certificate_from_x509(ossl::X509Ptr x509) {
 
   const EVP_PKEY* key = X509_get0_pubkey(x);
   impl->key_description = describe_key(key);
+  impl->security_bits = key != nullptr ? EVP_PKEY_get_security_bits(key) : 0;
   impl->rsa = key != nullptr && (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA ||
                                  EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA_PSS);
   impl->signature_algorithm = OBJ_nid2ln(X509_get_signature_nid(x));
@@ -214,6 +215,7 @@ const std::string& Certificate::key_description() const noexcept {
   return m_impl->key_description;
 }
 bool Certificate::has_rsa_key() const noexcept { return m_impl->rsa; }
+int Certificate::key_security_bits() const noexcept { return m_impl->security_bits; }
 const KeyUsage& Certificate::key_usage() const noexcept { return m_impl->key_usage; }
 const std::vector<std::string>& Certificate::extended_key_usage() const noexcept {
   return m_impl->eku;

@@ -60,6 +60,7 @@ std::optional<TimePoint> parse_time(std::string_view s) {
       } else if ((s[pos] == '+' || s[pos] == '-') && s.size() == pos + 6 && s[pos + 3] == ':') {
         int oh = 0, om = 0;
         if (!digits(s, pos + 1, 2, oh) || !digits(s, pos + 4, 2, om)) return std::nullopt;
+        if (oh > 23 || om > 59) return std::nullopt;
         offset_seconds = (oh * 3600L + om * 60L) * (s[pos] == '+' ? 1 : -1);
         pos = s.size();
       } else {

@@ -15,6 +15,7 @@ struct Certificate::Impl {
   std::vector<std::string> emails, eku;
   TimePoint not_before{}, not_after{};
   bool self_issued = false, ca = false, rsa = false;
+  int security_bits = 0;
   KeyUsage key_usage;
 };
 

@@ -92,6 +92,8 @@ struct CachedResult {
   TimePoint valid_until;
 };
 constexpr auto kCacheLifetime = std::chrono::seconds(60);
+// Bits of security every key must reach: RSA-2048 (112) and P-256 (128) do, RSA-1024 does not.
+constexpr std::size_t kMinimumKeyStrength = 110;
 constexpr std::size_t kCacheCapacity = 4096;
 
 }  // namespace
@@ -109,7 +111,11 @@ struct PathValidator::Impl {
 
   explicit Impl(TrustPolicy p)
       : policy(std::move(p)),
-        restrictions(policy.require_revocation_data, 110, false,
+        // ocsp_all_intermediates is also Botan 2's "require revocation data for the CAs"
+        // switch (merge_revocation_status): without it only the end entity needs a CRL, and
+        // require_revocation_data promises one for every certificate of the chain.
+        restrictions(policy.require_revocation_data, kMinimumKeyStrength,
+                     policy.require_revocation_data,
                      policy.allow_sha1
                          ? std::set<std::string>{"SHA-160", "SHA-224", "SHA-256", "SHA-384",
                                                  "SHA-512"}
@@ -221,6 +227,12 @@ ValidationResult PathValidator::Impl::validate_uncached(const Certificate& leaf,
   }
   result.trusted = botan.successful_validation();
   result.status = result.trusted ? Status::Ok : translate(botan.result());
+  // Botan weighs only the keys that sign certificates; the leaf's own key signs the mail.
+  if (leaf.key_security_bits() < static_cast<int>(kMinimumKeyStrength)) {
+    result.chain.front().statuses.push_back(Status::WeakKey);
+    if (result.trusted) result.status = Status::WeakKey;
+    result.trusted = false;
+  }
   if (!result.trusted && !is_error(result.status)) result.status = Status::InvalidCertificate;
   return result;
 }

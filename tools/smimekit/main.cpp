@@ -34,6 +34,16 @@ int main(int argc, char** argv) {
       fmt::print("{}", app.help());
       return kOk;
     }
+    // An unknown verb is the likeliest slip; name it rather than CLI11's generic complaint.
+    if (argc > 1 && argv[1][0] != '-') {
+      bool known = false;
+      for (const auto& verb : verbs) known = known || verb.app->get_name() == argv[1];
+      if (!known) {
+        error(fmt::format("unknown verb '{}'", argv[1]));
+        hint("the verbs are sign, verify, encrypt, decrypt and demo; see 'smimekit --help'");
+        return kUsage;
+      }
+    }
     error(e.what());
     hint("run 'smimekit --help' or 'smimekit VERB --help' for the options");
     return kUsage;

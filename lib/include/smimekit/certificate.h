@@ -55,6 +55,8 @@ class Certificate {
   /// "RSA-2048", "EC P-256", "Ed25519", ...
   [[nodiscard]] const std::string& key_description() const noexcept;
   [[nodiscard]] bool has_rsa_key() const noexcept;
+  /// The key's strength in bits of security (NIST SP 800-57): RSA-2048 112, P-256 128.
+  [[nodiscard]] int key_security_bits() const noexcept;
   [[nodiscard]] const KeyUsage& key_usage() const noexcept;
   /// Dotted OIDs of extendedKeyUsage; empty when the extension is absent.
   [[nodiscard]] const std::vector<std::string>& extended_key_usage() const noexcept;

@@ -1,0 +1,296 @@
+// PathValidator: chains to the demo root, the odd certificates of certs/test, revocation,
+// validation time and SHA-1.
+#include <algorithm>
+
+#include "smimekit/certificate.h"
+#include "smimekit/status.h"
+#include "smimekit/time.h"
+#include "smimekit/trust.h"
+#include "support/test_support.h"
+#include "unit/printers.h"
+
+namespace smimekit {
+namespace {
+
+using test::demo;
+using test::test_cert;
+
+std::vector<Certificate> certs(const std::filesystem::path& path) { return load_certificates(path); }
+Certificate cert(const std::filesystem::path& path) { return certs(path).at(0); }
+
+TrustPolicy demo_policy() {
+  TrustPolicy policy;
+  policy.anchors = certs(demo("root.pem"));
+  return policy;
+}
+
+TimePoint at(const char* text) {
+  const auto t = parse_time(text);
+  EXPECT_TRUE(t.has_value()) << text;
+  return t.value_or(TimePoint{});
+}
+
+bool has_status(const ValidationResult& r, Status s) {
+  if (r.status == s) return true;
+  return std::any_of(r.chain.begin(), r.chain.end(), [&](const ChainLink& link) {
+    return std::find(link.statuses.begin(), link.statuses.end(), s) != link.statuses.end();
+  });
+}
+
+// The statuses of a result, for failure messages.
+std::string describe(const ValidationResult& r) {
+  std::string out = std::string(status_name(r.status)) + " [" + r.detail + "]";
+  for (const auto& link : r.chain) {
+    out += " | " + link.certificate.display_name() + ":";
+    for (Status s : link.statuses) out += " " + std::string(status_name(s));
+  }
+  return out;
+}
+
+// The user NAME of certs/test (or certs/demo), validated with its chain file as EXTRA.
+ValidationResult validate_user(const PathValidator& v, const std::filesystem::path& leaf,
+                               const std::filesystem::path& chain) {
+  std::vector<Certificate> extra;
+  if (std::filesystem::file_size(chain) > 0) extra = certs(chain);
+  return v.validate(cert(leaf), extra);
+}
+
+TEST(PathValidator, AliceChainsToTheDemoRoot) {
+  const PathValidator v(demo_policy());
+  const auto r = validate_user(v, demo("alice.pem"), demo("alice-chain.pem"));
+  EXPECT_TRUE(r.trusted) << describe(r);
+  EXPECT_EQ(r.status, Status::Ok) << describe(r);
+  ASSERT_EQ(r.chain.size(), 3u) << describe(r);
+  EXPECT_EQ(r.chain[0].certificate.display_name(), "Alice Demo");
+  EXPECT_EQ(r.chain[1].certificate.display_name(), "Demo Intermediate CA");
+  EXPECT_EQ(r.chain[2].certificate.display_name(), "Demo Root CA");
+  EXPECT_TRUE(r.chain[0].certificate == cert(demo("alice.pem")));
+  EXPECT_TRUE(r.chain[2].certificate == cert(demo("root.pem")));
+  for (const auto& link : r.chain) {
+    for (Status s : link.statuses) EXPECT_FALSE(is_error(s)) << status_name(s);
+  }
+}
+
+TEST(PathValidator, BobAndCarolChainToTheDemoRoot) {
+  const PathValidator v(demo_policy());
+  for (const char* name : {"bob", "carol"}) {
+    const auto r = validate_user(v, demo(std::string(name) + ".pem"),
+                                 demo(std::string(name) + "-chain.pem"));
+    EXPECT_TRUE(r.trusted) << name << ": " << describe(r);
+    EXPECT_EQ(r.chain.size(), 3u) << name;
+  }
+}
+
+TEST(PathValidator, TestUsersWithoutOddChainsAreTrusted) {
+  const PathValidator v(demo_policy());
+  for (const char* name : {"eve", "manager", "dnemail", "noemail", "serverauth", "keyenc"}) {
+    const auto r = validate_user(v, test_cert(std::string(name) + ".pem"),
+                                 test_cert(std::string(name) + "-chain.pem"));
+    // Key usage and email are S/MIME policy, not path validation.
+    EXPECT_TRUE(r.trusted) << name << ": " << describe(r);
+  }
+}
+
+TEST(PathValidator, IntermediatesFromThePolicyHelpBuildTheChain) {
+  {
+    const PathValidator v(demo_policy());
+    const auto r = v.validate(cert(demo("alice.pem")), {});
+    EXPECT_FALSE(r.trusted) << describe(r);
+    EXPECT_TRUE(is_error(r.status)) << describe(r);
+  }
+  TrustPolicy policy = demo_policy();
+  policy.intermediates = certs(demo("intermediate.pem"));
+  const PathValidator v(std::move(policy));
+  const auto r = v.validate(cert(demo("alice.pem")), {});
+  EXPECT_TRUE(r.trusted) << describe(r);
+  EXPECT_EQ(r.chain.size(), 3u);
+}
+
+TEST(PathValidator, UnrelatedIsNotTrustedByTheDemoRoot) {
+  const PathValidator v(demo_policy());
+  const auto r = v.validate(cert(test_cert("unrelated.pem")), {});
+  EXPECT_FALSE(r.trusted) << describe(r);
+  EXPECT_TRUE(is_error(r.status)) << describe(r);
+  ASSERT_FALSE(r.chain.empty());
+  EXPECT_TRUE(r.chain[0].certificate == cert(test_cert("unrelated.pem")));
+}
+
+TEST(PathValidator, UnrelatedIsTrustedByItsOwnRoot) {
+  TrustPolicy policy;
+  policy.anchors = certs(test_cert("unrelated-root.pem"));
+  const PathValidator v(std::move(policy));
+  const auto r = v.validate(cert(test_cert("unrelated.pem")), {});
+  EXPECT_TRUE(r.trusted) << describe(r);
+  EXPECT_EQ(r.chain.size(), 2u);
+  // ... and that root does not vouch for alice.
+  const auto alice = validate_user(v, demo("alice.pem"), demo("alice-chain.pem"));
+  EXPECT_FALSE(alice.trusted) << describe(alice);
+}
+
+TEST(PathValidator, NoAnchorsTrustNothing) {
+  const PathValidator v(TrustPolicy{});
+  const auto r = validate_user(v, demo("alice.pem"), demo("alice-chain.pem"));
+  EXPECT_FALSE(r.trusted) << describe(r);
+  EXPECT_TRUE(is_error(r.status)) << describe(r);
+}
+
+TEST(PathValidator, SelfSignedRootInTheMessageIsNotAnAnchor) {
+  // A message may carry a root; only the policy's anchors are trusted.
+  TrustPolicy policy;
+  policy.anchors = certs(test_cert("unrelated-root.pem"));
+  const PathValidator v(std::move(policy));
+  const auto r = v.validate(cert(demo("alice.pem")),
+                            {cert(demo("intermediate.pem")), cert(demo("root.pem"))});
+  EXPECT_FALSE(r.trusted) << describe(r);
+}
+
+TEST(PathValidator, ExpiredIsCertExpired) {
+  const PathValidator v(demo_policy());
+  const auto r = validate_user(v, test_cert("expired.pem"), test_cert("expired-chain.pem"));
+  EXPECT_FALSE(r.trusted);
+  EXPECT_EQ(r.status, Status::CertExpired) << describe(r);
+  ASSERT_FALSE(r.chain.empty());
+  const auto& leaf = r.chain[0].statuses;
+  EXPECT_NE(std::find(leaf.begin(), leaf.end(), Status::CertExpired), leaf.end()) << describe(r);
+}
+
+TEST(PathValidator, NotYetValidIsCertNotYetValid) {
+  const PathValidator v(demo_policy());
+  const auto r = validate_user(v, test_cert("notyet.pem"), test_cert("notyet-chain.pem"));
+  EXPECT_FALSE(r.trusted);
+  EXPECT_EQ(r.status, Status::CertNotYetValid) << describe(r);
+}
+
+TEST(PathValidator, RevokedWithTheCrlIsRevoked) {
+  TrustPolicy policy = demo_policy();
+  policy.crls = load_crls(test_cert("revoked.crl.pem"));
+  const PathValidator v(std::move(policy));
+  const auto r = validate_user(v, test_cert("revoked.pem"), test_cert("revoked-chain.pem"));
+  EXPECT_FALSE(r.trusted);
+  EXPECT_EQ(r.status, Status::Revoked) << describe(r);
+  ASSERT_FALSE(r.chain.empty());
+  const auto& leaf = r.chain[0].statuses;
+  EXPECT_NE(std::find(leaf.begin(), leaf.end(), Status::Revoked), leaf.end()) << describe(r);
+
+  // The same CRL does not touch anybody else.
+  const auto alice = validate_user(v, demo("alice.pem"), demo("alice-chain.pem"));
+  EXPECT_TRUE(alice.trusted) << describe(alice);
+  EXPECT_TRUE(has_status(alice, Status::RevocationChecked)) << describe(alice);
+}
+
+TEST(PathValidator, RevokedWithoutAnyCrlIsTrusted) {
+  // Revocation is soft-fail by default: without a CRL nothing says it is revoked.
+  const PathValidator v(demo_policy());
+  const auto r = validate_user(v, test_cert("revoked.pem"), test_cert("revoked-chain.pem"));
+  EXPECT_TRUE(r.trusted) << describe(r);
+}
+
+TEST(PathValidator, RevokedWithTheOldEmptyCrlIsTrusted) {
+  TrustPolicy policy = demo_policy();
+  policy.crls = load_crls(demo("intermediate.crl.pem"));
+  const PathValidator v(std::move(policy));
+  const auto r = validate_user(v, test_cert("revoked.pem"), test_cert("revoked-chain.pem"));
+  EXPECT_TRUE(r.trusted) << describe(r);
+  EXPECT_TRUE(has_status(r, Status::RevocationChecked)) << describe(r);
+}
+
+TEST(PathValidator, RequiredRevocationDataWithAllCrlsIsTrusted) {
+  TrustPolicy policy = demo_policy();
+  policy.crls = load_crls(demo("intermediate.crl.pem"));
+  const auto root_crl = load_crls(demo("root.crl.pem"));
+  policy.crls.insert(policy.crls.end(), root_crl.begin(), root_crl.end());
+  policy.require_revocation_data = true;
+  const PathValidator v(std::move(policy));
+  const auto r = validate_user(v, demo("alice.pem"), demo("alice-chain.pem"));
+  EXPECT_TRUE(r.trusted) << describe(r);
+}
+
+TEST(PathValidator, RequiredRevocationDataMissingIsNotTrusted) {
+  TrustPolicy policy = demo_policy();
+  policy.require_revocation_data = true;
+  const PathValidator v(std::move(policy));
+  const auto r = validate_user(v, demo("alice.pem"), demo("alice-chain.pem"));
+  EXPECT_FALSE(r.trusted) << describe(r);
+  EXPECT_TRUE(is_error(r.status)) << describe(r);
+  // The chain says why: no CRL was there to consult.
+  EXPECT_TRUE(has_status(r, Status::NoRevocationData)) << describe(r);
+}
+
+TEST(PathValidator, Rsa1024IsWeakKey) {
+  const PathValidator v(demo_policy());
+  const auto r = validate_user(v, test_cert("rsa1024.pem"), test_cert("rsa1024-chain.pem"));
+  EXPECT_FALSE(r.trusted) << describe(r);
+  EXPECT_EQ(r.status, Status::WeakKey) << describe(r);
+}
+
+TEST(PathValidator, Sha1SignedCertificateIsUntrustedHash) {
+  const PathValidator v(demo_policy());
+  const auto r = validate_user(v, test_cert("sha1.pem"), test_cert("sha1-chain.pem"));
+  EXPECT_FALSE(r.trusted);
+  EXPECT_EQ(r.status, Status::UntrustedHash) << describe(r);
+}
+
+TEST(PathValidator, Sha1IsAcceptedWhenAllowed) {
+  TrustPolicy policy = demo_policy();
+  policy.allow_sha1 = true;
+  const PathValidator v(std::move(policy));
+  EXPECT_TRUE(v.policy().allow_sha1);
+  const auto r = validate_user(v, test_cert("sha1.pem"), test_cert("sha1-chain.pem"));
+  EXPECT_TRUE(r.trusted) << describe(r);
+  EXPECT_EQ(r.status, Status::Ok);
+}
+
+TEST(PathValidator, ValidationTimeInsideTheValidity) {
+  TrustPolicy policy = demo_policy();
+  policy.validation_time = at("2030-06-01");
+  const PathValidator v(std::move(policy));
+  const auto r = validate_user(v, demo("alice.pem"), demo("alice-chain.pem"));
+  EXPECT_TRUE(r.trusted) << describe(r);
+}
+
+TEST(PathValidator, ValidationTimeBeforeTheHierarchyExisted) {
+  TrustPolicy policy = demo_policy();
+  policy.validation_time = at("2024-06-01");
+  const PathValidator v(std::move(policy));
+  const auto r = validate_user(v, demo("alice.pem"), demo("alice-chain.pem"));
+  EXPECT_FALSE(r.trusted);
+  EXPECT_EQ(r.status, Status::CertNotYetValid) << describe(r);
+}
+
+TEST(PathValidator, ValidationTimeAfterAliceExpired) {
+  TrustPolicy policy = demo_policy();
+  policy.validation_time = at("2080-01-01T12:00:00Z");
+  const PathValidator v(std::move(policy));
+  const auto r = validate_user(v, demo("alice.pem"), demo("alice-chain.pem"));
+  EXPECT_FALSE(r.trusted);
+  EXPECT_EQ(r.status, Status::CertExpired) << describe(r);
+}
+
+TEST(PathValidator, ValidationTimeInThePastNoLongerSeesExpiredAsExpired) {
+  // At 2020-06-01 the expired certificate itself was valid. Its issuer, the demo intermediate,
+  // only exists from 2025-01-01 on, so under RFC 5280 the chain is still not valid then — but
+  // for a different reason, on a different link.
+  TrustPolicy policy = demo_policy();
+  policy.validation_time = at("2020-06-01");
+  const PathValidator v(std::move(policy));
+  const auto r = validate_user(v, test_cert("expired.pem"), test_cert("expired-chain.pem"));
+  ASSERT_GE(r.chain.size(), 2u) << describe(r);
+  const auto& leaf = r.chain[0].statuses;
+  EXPECT_EQ(std::find(leaf.begin(), leaf.end(), Status::CertExpired), leaf.end()) << describe(r);
+  EXPECT_FALSE(has_status(r, Status::CertExpired)) << describe(r);
+  EXPECT_TRUE(has_status(r, Status::CertNotYetValid)) << describe(r);
+  EXPECT_FALSE(r.trusted);
+}
+
+TEST(PathValidator, ValidatorIsReusable) {
+  PathValidator v(demo_policy());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(validate_user(v, demo("alice.pem"), demo("alice-chain.pem")).trusted);
+    EXPECT_FALSE(validate_user(v, test_cert("expired.pem"), test_cert("expired-chain.pem")).trusted);
+  }
+  PathValidator moved = std::move(v);
+  EXPECT_TRUE(validate_user(moved, demo("bob.pem"), demo("bob-chain.pem")).trusted);
+}
+
+}  // namespace
+}  // namespace smimekit
