@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include <memory>
 #include <string>
@@ -32,6 +33,7 @@ using Pkcs12Ptr = std::unique_ptr<PKCS12, Deleter<PKCS12_free>>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_free>>;
 using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, Deleter<ASN1_INTEGER_free>>;
 using Asn1TimePtr = std::unique_ptr<ASN1_TIME, Deleter<ASN1_TIME_free>>;
+using X509StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
 
 struct X509StackDeleter {
   void operator()(STACK_OF(X509) * s) const noexcept { sk_X509_pop_free(s, X509_free); }

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/x509_impl.h"
 #include "smimekit/trust.h"
 
 namespace smimekit {
@@ -81,6 +82,35 @@ std::string cache_key(const Certificate& leaf, const std::vector<Certificate>& e
   return key;
 }
 
+// OpenSSL's verdict on a chain Botan accepted, as the status of the certificate at fault.
+struct SecondOpinion {
+  Status status;
+  std::size_t depth;
+  std::string text;
+};
+
+Status translate_openssl(int error) {
+  switch (error) {
+    case X509_V_ERR_PERMITTED_VIOLATION:
+    case X509_V_ERR_EXCLUDED_VIOLATION:
+    case X509_V_ERR_SUBTREE_MINMAX:
+    case X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE:
+    case X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX:
+    case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX: return Status::NameConstraintViolated;
+    case X509_V_ERR_NO_EXPLICIT_POLICY:
+    case X509_V_ERR_INVALID_POLICY_EXTENSION: return Status::PolicyError;
+    case X509_V_ERR_CERT_HAS_EXPIRED: return Status::CertExpired;
+    case X509_V_ERR_CERT_NOT_YET_VALID: return Status::CertNotYetValid;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY: return Status::IssuerNotFound;
+    case X509_V_ERR_INVALID_CA: return Status::CaUsageInvalid;
+    case X509_V_ERR_PATH_LENGTH_EXCEEDED: return Status::ChainTooLong;
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE: return Status::CertSignatureInvalid;
+    case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION: return Status::UnknownCriticalExtension;
+    default: return Status::InvalidCertificate;
+  }
+}
+
 // Botan rebuilds each public key (with its Montgomery parameters) on every validation, which
 // costs far more than the message's own signature check. A mailbox holds many messages from
 // the same few signers, so results are kept for a short while: the policy is immutable, and
@@ -103,6 +133,7 @@ struct PathValidator::Impl {
   Botan::Certificate_Store_In_Memory anchors;
   std::vector<Botan::X509_Certificate> intermediates;
   Botan::Path_Validation_Restrictions restrictions;
+  ossl::X509StorePtr openssl_anchors;
   mutable std::mutex cache_mutex;
   mutable std::unordered_map<std::string, CachedResult> cache;
 
@@ -133,7 +164,14 @@ struct PathValidator::Impl {
     for (const auto& i : policy.intermediates) {
       if (auto b = to_botan(i)) intermediates.push_back(std::move(*b));
     }
+    openssl_anchors.reset(X509_STORE_new());
+    for (const auto& a : policy.anchors) X509_STORE_add_cert(openssl_anchors.get(), a.impl().x509.get());
+    ossl::clear_errors();  // a duplicate anchor is not an error
   }
+
+  std::optional<SecondOpinion> second_opinion(const Certificate& leaf,
+                                              const std::vector<Certificate>& extra,
+                                              TimePoint when) const;
 };
 
 PathValidator::PathValidator(TrustPolicy policy)
@@ -176,6 +214,34 @@ ValidationResult PathValidator::validate(const Certificate& leaf,
   if (m_impl->cache.size() >= kCacheCapacity) m_impl->cache.clear();
   m_impl->cache.insert_or_assign(key, std::move(entry));
   return result;
+}
+
+// RFC 5280 processing that Botan 2 lacks — several name-constraint forms, among them the
+// rfc822Name constraints that matter for mail — is checked by OpenSSL's verifier too: a chain
+// is trusted only when both accept it. Revocation stays Botan's: OpenSSL is given no CRL.
+std::optional<SecondOpinion> PathValidator::Impl::second_opinion(
+    const Certificate& leaf, const std::vector<Certificate>& extra, TimePoint when) const {
+  std::vector<Certificate> untrusted = extra;
+  untrusted.insert(untrusted.end(), policy.intermediates.begin(), policy.intermediates.end());
+  ossl::X509StackPtr chain = to_stack(untrusted);
+  std::unique_ptr<X509_STORE_CTX, ossl::Deleter<X509_STORE_CTX_free>> ctx(X509_STORE_CTX_new());
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), openssl_anchors.get(), leaf.impl().x509.get(),
+                                  chain.get()) != 1) {
+    ossl::clear_errors();
+    return SecondOpinion{Status::InvalidCertificate, 0, "OpenSSL could not start verifying"};
+  }
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+  X509_VERIFY_PARAM_set_time(param, std::chrono::system_clock::to_time_t(when));
+  // An anchor may be an intermediate, as in Botan. Policy processing is not asked for: with
+  // it, OpenSSL 3.0 refused plain PKITS policy paths ("no explicit policy", 4.8.10).
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+  const int ok = X509_verify_cert(ctx.get());
+  const int error = X509_STORE_CTX_get_error(ctx.get());
+  const int depth = X509_STORE_CTX_get_error_depth(ctx.get());
+  ossl::clear_errors();
+  if (ok == 1) return std::nullopt;
+  return SecondOpinion{translate_openssl(error), static_cast<std::size_t>(std::max(depth, 0)),
+                       X509_verify_cert_error_string(error)};
 }
 
 ValidationResult PathValidator::Impl::validate_uncached(const Certificate& leaf,
@@ -227,6 +293,15 @@ ValidationResult PathValidator::Impl::validate_uncached(const Certificate& leaf,
   }
   result.trusted = botan.successful_validation();
   result.status = result.trusted ? Status::Ok : translate(botan.result());
+  if (result.trusted) {
+    if (auto second = second_opinion(leaf, extra, when)) {
+      result.trusted = false;
+      result.status = second->status;
+      const std::size_t at = std::min(second->depth, result.chain.size() - 1);
+      result.chain[at].statuses.push_back(second->status);
+      result.detail = fmt::format("OpenSSL: {}", second->text);
+    }
+  }
   // Botan weighs only the keys that sign certificates; the leaf's own key signs the mail.
   if (leaf.key_security_bits() < static_cast<int>(kMinimumKeyStrength)) {
     result.chain.front().statuses.push_back(Status::WeakKey);
