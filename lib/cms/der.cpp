@@ -114,4 +114,51 @@ std::optional<std::string_view> content_encryption_oid(std::string_view der) {
   return alg_oid->whole;
 }
 
+std::optional<GcmLengths> gcm_lengths(std::string_view der) {
+  std::string_view in = der;
+  auto content_info = read_tlv(in);
+  if (!content_info || content_info->tag != 0x30) return std::nullopt;
+  std::string_view ci = content_info->content;
+  auto oid = read_tlv(ci);
+  auto explicit0 = read_tlv(ci);
+  if (!oid || !explicit0 || explicit0->tag != 0xA0) return std::nullopt;
+  std::string_view e0 = explicit0->content;
+  auto aed = read_tlv(e0);
+  if (!aed || aed->tag != 0x30) return std::nullopt;
+  std::string_view fields = aed->content;
+  auto version = read_tlv(fields);
+  if (!version || version->tag != 0x02) return std::nullopt;
+  auto next = read_tlv(fields);
+  if (next && next->tag == 0xA0) next = read_tlv(fields);  // originatorInfo
+  if (!next || next->tag != 0x31) return std::nullopt;     // recipientInfos
+  auto eci = read_tlv(fields);                             // authEncryptedContentInfo
+  if (!eci || eci->tag != 0x30) return std::nullopt;
+  std::string_view eci_fields = eci->content;
+  auto content_type = read_tlv(eci_fields);
+  auto algorithm = read_tlv(eci_fields);
+  if (!content_type || !algorithm || algorithm->tag != 0x30) return std::nullopt;
+  std::string_view alg = algorithm->content;
+  auto alg_oid = read_tlv(alg);
+  auto params = read_tlv(alg);
+  if (!alg_oid || !params || params->tag != 0x30) return std::nullopt;
+  GcmLengths out;
+  std::string_view p = params->content;
+  auto nonce = read_tlv(p);
+  if (!nonce || nonce->tag != 0x04) return std::nullopt;
+  if (!p.empty()) {
+    auto icv = read_tlv(p);
+    if (!icv || icv->tag != 0x02 || icv->content.empty() || icv->content.size() > 2) {
+      return std::nullopt;
+    }
+    std::size_t v = 0;
+    for (char c : icv->content) v = (v << 8) | static_cast<unsigned char>(c);
+    out.icv_length = v;
+  }
+  auto after = read_tlv(fields);
+  if (after && after->tag == 0xA1) after = read_tlv(fields);  // authAttrs
+  if (!after || after->tag != 0x04) return std::nullopt;       // mac
+  out.mac_length = after->content.size();
+  return out;
+}
+
 }  // namespace smimekit::cms

@@ -30,4 +30,12 @@ namespace smimekit::cms {
 /// std::nullopt when it cannot be found plainly (BER, other content).
 [[nodiscard]] std::optional<std::string_view> content_encryption_oid(std::string_view der);
 
+/// The GCM parameters of a DER AuthEnvelopedData (RFC 5083 §2.1, RFC 5084 §3.2).
+struct GcmLengths {
+  std::size_t icv_length = 12;  ///< aes-ICVlen, DEFAULT 12
+  std::size_t mac_length = 0;   ///< the length of the mac field actually present
+};
+/// std::nullopt when DER is not a plainly encoded AuthEnvelopedData with GCM parameters.
+[[nodiscard]] std::optional<GcmLengths> gcm_lengths(std::string_view der);
+
 }  // namespace smimekit::cms

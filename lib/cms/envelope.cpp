@@ -48,6 +48,32 @@ void configure_recipient(CMS_RecipientInfo* ri, const Certificate& cert, bool rs
   }
 }
 
+// Does a RecipientInfo of CMS name CERT (by issuer and serial or subject key identifier)?
+bool is_recipient(CMS_ContentInfo* cms, const Certificate& cert) {
+  X509* x = cert.impl().x509.get();
+  STACK_OF(CMS_RecipientInfo)* infos = CMS_get0_RecipientInfos(cms);
+  for (int i = 0; infos != nullptr && i < sk_CMS_RecipientInfo_num(infos); ++i) {
+    CMS_RecipientInfo* ri = sk_CMS_RecipientInfo_value(infos, i);
+    switch (CMS_RecipientInfo_type(ri)) {
+      case CMS_RECIPINFO_TRANS:
+        if (CMS_RecipientInfo_ktri_cert_cmp(ri, x) == 0) return true;
+        break;
+      case CMS_RECIPINFO_AGREE: {
+        STACK_OF(CMS_RecipientEncryptedKey)* keys = CMS_RecipientInfo_kari_get0_reks(ri);
+        for (int k = 0; keys != nullptr && k < sk_CMS_RecipientEncryptedKey_num(keys); ++k) {
+          if (CMS_RecipientEncryptedKey_cert_cmp(sk_CMS_RecipientEncryptedKey_value(keys, k), x) ==
+              0) {
+            return true;
+          }
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string encrypt(std::string_view content, const std::vector<Certificate>& recipients,
@@ -106,8 +132,22 @@ Decrypted decrypt(std::string_view der, const std::vector<Identity>& identities)
   if (auto oid = content_encryption_oid(der)) {
     const auto* p = reinterpret_cast<const unsigned char*>(oid->data());
     if (ASN1_OBJECT* obj = d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(oid->size()))) {
-      out.cipher = ossl::object_name(obj);
+      // The long names read as people write them: "aes-256-gcm", "des-ede3-cbc".
+      const int nid = OBJ_obj2nid(obj);
+      out.cipher = nid != NID_undef ? OBJ_nid2ln(nid) : ossl::object_oid(obj);
       ASN1_OBJECT_free(obj);
+    }
+  }
+  if (out.authenticated) {
+    // RFC 5084 §3.2: the mac is aes-ICVlen octets long. OpenSSL checks whatever length the
+    // mac has, so a tag cut short, or a parameter that disagrees with it, is refused here;
+    // smimekit accepts only full 16-octet tags.
+    if (auto gcm = gcm_lengths(der); gcm && (gcm->mac_length != gcm->icv_length ||
+                                           gcm->mac_length != 16)) {
+      throw Error(ErrorCode::Decryption,
+                  fmt::format("the authentication tag is {} octets where {} are declared and 16 "
+                              "are required: the message was changed or damaged",
+                              gcm->mac_length, gcm->icv_length));
     }
   }
   if (identities.empty()) {
@@ -119,9 +159,15 @@ Decrypted decrypt(std::string_view der, const std::vector<Identity>& identities)
     // transport fails there, it goes on with a random content key instead of saying so
     // (RFC 3218 §2.3.2), so a wrong key, bad padding and a damaged key all end the same way:
     // at the content decryption below.
+    if (!is_recipient(cms.get(), id.certificate)) continue;
     if (CMS_decrypt_set1_pkey_and_peer(cms.get(), id.key.impl().pkey.get(),
                                        id.certificate.impl().x509.get(), nullptr) != 1) {
-      continue;  // not a recipient
+      // A RecipientInfo names this certificate, yet its key could not be recovered: the key
+      // agreement data or the wrapped key was changed.
+      ossl::clear_errors();
+      throw Error(ErrorCode::Decryption,
+                  "decryption failed: the message is damaged or was changed (the content key "
+                  "could not be recovered), or the key is wrong");
     }
     // The plaintext goes to memory and leaves only if CMS_decrypt succeeds as a whole, which
     // for AuthEnvelopedData includes the GCM tag check at the end of the stream.
