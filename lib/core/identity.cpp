@@ -1,5 +1,6 @@
 #include <openssl/decoder.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/provider.h>
 
 #include <fmt/format.h>
@@ -78,21 +79,49 @@ PrivateKey parse_private_key(std::string_view bytes, std::string_view origin,
 
 namespace {
 
-// PKCS#12 files from older software use RC2-40 and 3DES, which OpenSSL 3 keeps in its legacy
-// provider. We load it only to read such key containers; message algorithms are policed
-// separately.
-void load_legacy_provider() {
-  static const bool loaded = [] {
-    OSSL_PROVIDER_load(nullptr, "default");
-    return OSSL_PROVIDER_load(nullptr, "legacy") != nullptr;
-  }();
-  (void)loaded;
+// PKCS#12 files from older software use RC2-40, which OpenSSL 3 keeps in its legacy provider.
+// It is loaded only while such a key container is read, and unloaded at once, so that no
+// message is ever decrypted with a legacy cipher by accident.
+class LegacyProviderScope {
+ public:
+  LegacyProviderScope()
+      : m_default(OSSL_PROVIDER_load(nullptr, "default")),
+        m_legacy(OSSL_PROVIDER_load(nullptr, "legacy")) {}
+  ~LegacyProviderScope() {
+    if (m_legacy != nullptr) OSSL_PROVIDER_unload(m_legacy);
+    if (m_default != nullptr) OSSL_PROVIDER_unload(m_default);
+  }
+  LegacyProviderScope(const LegacyProviderScope&) = delete;
+  LegacyProviderScope& operator=(const LegacyProviderScope&) = delete;
+
+ private:
+  OSSL_PROVIDER* m_default;
+  OSSL_PROVIDER* m_legacy;
+};
+
+// Some tools write PKCS#12 armored as PEM ("-----BEGIN PKCS12-----"); take the DER inside.
+std::string pkcs12_der(const std::string& bytes) {
+  if (bytes.rfind("-----BEGIN ", 0) != 0) return bytes;
+  ossl::BioPtr bio = ossl::memory_bio(bytes);
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;
+  if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+    ossl::clear_errors();
+    return bytes;
+  }
+  std::string der(reinterpret_cast<char*>(data), static_cast<std::size_t>(len));
+  OPENSSL_free(name);
+  OPENSSL_free(header);
+  OPENSSL_free(data);
+  return der;
 }
 
 }  // namespace
 
 Identity load_pkcs12(const std::filesystem::path& path, const Secret& password) {
-  const std::string bytes = read_file(path);
+  const std::string bytes = pkcs12_der(read_file(path));
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   ossl::clear_errors();
   ossl::Pkcs12Ptr p12(d2i_PKCS12(nullptr, &p, static_cast<long>(bytes.size())));
@@ -108,7 +137,7 @@ Identity load_pkcs12(const std::filesystem::path& path, const Secret& password) 
   STACK_OF(X509)* ca = nullptr;
   int ok = PKCS12_parse(p12.get(), pw.c_str(), &pkey, &cert, &ca);
   if (ok != 1) {
-    load_legacy_provider();
+    LegacyProviderScope legacy;
     ossl::clear_errors();
     ok = PKCS12_parse(p12.get(), pw.c_str(), &pkey, &cert, &ca);
   }

@@ -46,7 +46,13 @@ GPtr<GMimeObject> parse_entity(std::string_view bytes) {
   ensure_init();
   auto parser = parser_over(bytes);
   GPtr<GMimeObject> object(g_mime_parser_construct_part(parser.get(), nullptr));
-  if (!object) throw Error(ErrorCode::Input, "the signed content is not a MIME entity");
+  if (object) return object;
+  // Content without a header block (RFC 4134's and RFC 9216's examples protect bare text) is
+  // read as an entity with no fields, which RFC 2045 §5.2 makes text/plain.
+  const std::string with_empty_header = "\r\n" + std::string(bytes);
+  auto retry = parser_over(with_empty_header);
+  object.reset(g_mime_parser_construct_part(retry.get(), nullptr));
+  if (!object) throw Error(ErrorCode::Input, "the protected content is not a MIME entity");
   return object;
 }
 
