@@ -142,8 +142,24 @@ Decrypted decrypt(std::string_view der, const std::vector<Identity>& identities)
     // RFC 5084 §3.2: the mac is aes-ICVlen octets long. OpenSSL checks whatever length the
     // mac has, so a tag cut short, or a parameter that disagrees with it, is refused here;
     // smimekit accepts only full 16-octet tags.
-    if (auto gcm = gcm_lengths(der); gcm && (gcm->mac_length != gcm->icv_length ||
-                                           gcm->mac_length != 16)) {
+    // BER input (indefinite lengths) is first re-encoded as DER by OpenSSL's own parse.
+    std::optional<GcmLengths> gcm = gcm_lengths(der);
+    if (!gcm) {
+      unsigned char* reencoded = nullptr;
+      const int len = i2d_CMS_ContentInfo(cms.get(), &reencoded);
+      if (len > 0) {
+        gcm = gcm_lengths(std::string_view(reinterpret_cast<char*>(reencoded),
+                                           static_cast<std::size_t>(len)));
+      }
+      OPENSSL_free(reencoded);
+      ossl::clear_errors();
+    }
+    if (!gcm) {
+      throw Error(ErrorCode::Decryption,
+                  "the AES-GCM parameters or the authentication tag cannot be read: the message "
+                  "is damaged");
+    }
+    if (gcm->mac_length != gcm->icv_length || gcm->mac_length != 16) {
       throw Error(ErrorCode::Decryption,
                   fmt::format("the authentication tag is {} octets where {} are declared and 16 "
                               "are required: the message was changed or damaged",
