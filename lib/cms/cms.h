@@ -81,6 +81,7 @@ struct Decrypted {
   std::string content;
   std::string cipher;       ///< "aes-256-gcm", "aes-256-cbc", ...
   bool authenticated = false;  ///< AuthEnvelopedData whose tag was checked
+  bool legacy_cipher = false;  ///< RC2 or single DES: old mail, readable but weak
   std::string recipient;    ///< fingerprint of the certificate whose key opened it
 };
 

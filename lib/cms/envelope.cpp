@@ -7,6 +7,7 @@
 
 #include "cms/cms.h"
 #include "cms/der.h"
+#include "core/providers.h"
 #include "core/x509_impl.h"
 
 namespace smimekit::cms {
@@ -135,6 +136,8 @@ Decrypted decrypt(std::string_view der, const std::vector<Identity>& identities)
       // The long names read as people write them: "aes-256-gcm", "des-ede3-cbc".
       const int nid = OBJ_obj2nid(obj);
       out.cipher = nid != NID_undef ? OBJ_nid2ln(nid) : ossl::object_oid(obj);
+      out.legacy_cipher = nid == NID_rc2_cbc || nid == NID_rc2_40_cbc || nid == NID_rc2_64_cbc ||
+                          nid == NID_des_cbc;
       ASN1_OBJECT_free(obj);
     }
   }
@@ -188,6 +191,10 @@ Decrypted decrypt(std::string_view der, const std::vector<Identity>& identities)
     // The plaintext goes to memory and leaves only if CMS_decrypt succeeds as a whole, which
     // for AuthEnvelopedData includes the GCM tag check at the end of the stream.
     ossl::BioPtr plain(BIO_new(BIO_s_mem()));
+    // Old mail (RFC 4134's RC2 samples, say) stays readable: the legacy provider is there
+    // only for this one decryption, and the report calls the cipher weak.
+    std::optional<LegacyProviderScope> legacy;
+    if (out.legacy_cipher) legacy.emplace();
     if (CMS_decrypt(cms.get(), nullptr, nullptr, nullptr, plain.get(), CMS_BINARY) != 1) {
       ossl::clear_errors();
       throw Error(ErrorCode::Decryption,

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "smimekit/files.h"
+#include "core/providers.h"
 #include "core/x509_impl.h"
 
 namespace smimekit {
@@ -79,26 +80,6 @@ PrivateKey parse_private_key(std::string_view bytes, std::string_view origin,
 
 namespace {
 
-// PKCS#12 files from older software use RC2-40, which OpenSSL 3 keeps in its legacy provider.
-// It is loaded only while such a key container is read, and unloaded at once, so that no
-// message is ever decrypted with a legacy cipher by accident.
-class LegacyProviderScope {
- public:
-  LegacyProviderScope()
-      : m_default(OSSL_PROVIDER_load(nullptr, "default")),
-        m_legacy(OSSL_PROVIDER_load(nullptr, "legacy")) {}
-  ~LegacyProviderScope() {
-    if (m_legacy != nullptr) OSSL_PROVIDER_unload(m_legacy);
-    if (m_default != nullptr) OSSL_PROVIDER_unload(m_default);
-  }
-  LegacyProviderScope(const LegacyProviderScope&) = delete;
-  LegacyProviderScope& operator=(const LegacyProviderScope&) = delete;
-
- private:
-  OSSL_PROVIDER* m_default;
-  OSSL_PROVIDER* m_legacy;
-};
-
 // Some tools write PKCS#12 armored as PEM ("-----BEGIN PKCS12-----"); take the DER inside.
 std::string pkcs12_der(const std::string& bytes) {
   if (bytes.rfind("-----BEGIN ", 0) != 0) return bytes;
@@ -137,6 +118,7 @@ Identity load_pkcs12(const std::filesystem::path& path, const Secret& password) 
   STACK_OF(X509)* ca = nullptr;
   int ok = PKCS12_parse(p12.get(), pw.c_str(), &pkey, &cert, &ca);
   if (ok != 1) {
+    // PKCS#12 files from older software use RC2-40.
     LegacyProviderScope legacy;
     ossl::clear_errors();
     ok = PKCS12_parse(p12.get(), pw.c_str(), &pkey, &cert, &ca);

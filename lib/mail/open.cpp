@@ -255,6 +255,7 @@ class Walker {
     layer.decrypted = true;
     layer.cipher = decrypted.cipher;
     layer.authenticated = decrypted.authenticated;
+    layer.legacy_cipher = decrypted.legacy_cipher;
     m_report.encrypted = true;
     m_report.authenticated_encryption =
         m_report.authenticated_encryption.value_or(true) && decrypted.authenticated;
@@ -411,8 +412,16 @@ void decide(Report& report, const Outcome& outcome) {
   }
   if (report.encrypted && report.authenticated_encryption == false) {
     report.reasons.push_back(
-        "the encryption is not authenticated (EnvelopedData, AES-CBC): the content could have "
-        "been changed on the way unless a signature inside covers it");
+        "the encryption is not authenticated (EnvelopedData, a CBC cipher): the content could "
+        "have been changed on the way unless a signature inside covers it");
+  }
+  for (const Layer* layer : chain) {
+    if (layer->legacy_cipher) {
+      report.reasons.push_back(fmt::format(
+          "the message was encrypted with {}, a legacy cipher that is easy to break: others may "
+          "have read it",
+          layer->cipher));
+    }
   }
   if (report.partially_encrypted) {
     for (const Layer* layer : all) {

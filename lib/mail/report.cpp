@@ -113,6 +113,7 @@ nlohmann::json layer_json(const Layer& layer, nlohmann::json& all_signers) {
     j["decrypted"] = layer.decrypted;
     j["cipher"] = layer.cipher.empty() ? nlohmann::json() : nlohmann::json(layer.cipher);
     j["authenticated"] = layer.authenticated;
+    j["legacy_cipher"] = layer.legacy_cipher;
   }
   j["content_type"] = layer.content_type;
   j["error"] = layer.error.empty() ? nlohmann::json() : nlohmann::json(layer.error);

@@ -61,6 +61,8 @@ struct Layer {
   bool authenticated = false;
   /// Encrypted layers: true when it was decrypted.
   bool decrypted = false;
+  /// Encrypted layers: true for RC2 or single DES, legacy ciphers that are easy to break.
+  bool legacy_cipher = false;
   /// Content-Type of what the layer protects.
   std::string content_type;
   std::vector<SignerReport> signers;
