@@ -85,7 +85,16 @@ std::optional<SplitSignedData> split_certificates(std::string_view der) {
   return out;
 }
 
-std::optional<std::string_view> content_encryption_oid(std::string_view der) {
+namespace {
+
+// The parts of an (Auth)EnvelopedData that the checks below read (RFC 5652 §6.1,
+// RFC 5083 §2.1).
+struct EnvelopeFields {
+  Tlv algorithm;                 // contentEncryptionAlgorithm
+  std::string_view after_content_info;  // what follows the (auth)EncryptedContentInfo
+};
+
+std::optional<EnvelopeFields> envelope_fields(std::string_view der) {
   std::string_view in = der;
   auto content_info = read_tlv(in);
   if (!content_info || content_info->tag != 0x30) return std::nullopt;
@@ -94,50 +103,38 @@ std::optional<std::string_view> content_encryption_oid(std::string_view der) {
   auto explicit0 = read_tlv(ci);
   if (!oid || !explicit0 || explicit0->tag != 0xA0) return std::nullopt;
   std::string_view e0 = explicit0->content;
-  auto enveloped = read_tlv(e0);
-  if (!enveloped || enveloped->tag != 0x30) return std::nullopt;
-  std::string_view fields = enveloped->content;
+  auto envelope = read_tlv(e0);
+  if (!envelope || envelope->tag != 0x30) return std::nullopt;
+  std::string_view fields = envelope->content;
   auto version = read_tlv(fields);
   if (!version || version->tag != 0x02) return std::nullopt;
   auto next = read_tlv(fields);
   if (next && next->tag == 0xA0) next = read_tlv(fields);  // originatorInfo
   if (!next || next->tag != 0x31) return std::nullopt;     // recipientInfos
-  auto encrypted_content_info = read_tlv(fields);
-  if (!encrypted_content_info || encrypted_content_info->tag != 0x30) return std::nullopt;
-  std::string_view eci = encrypted_content_info->content;
+  auto content_info_field = read_tlv(fields);              // (auth)EncryptedContentInfo
+  if (!content_info_field || content_info_field->tag != 0x30) return std::nullopt;
+  std::string_view eci = content_info_field->content;
   auto content_type = read_tlv(eci);
   auto algorithm = read_tlv(eci);
   if (!content_type || !algorithm || algorithm->tag != 0x30) return std::nullopt;
-  std::string_view alg = algorithm->content;
+  return EnvelopeFields{*algorithm, fields};
+}
+
+}  // namespace
+
+std::optional<std::string_view> content_encryption_oid(std::string_view der) {
+  auto envelope = envelope_fields(der);
+  if (!envelope) return std::nullopt;
+  std::string_view alg = envelope->algorithm.content;
   auto alg_oid = read_tlv(alg);
   if (!alg_oid || alg_oid->tag != 0x06) return std::nullopt;
   return alg_oid->whole;
 }
 
 std::optional<GcmLengths> gcm_lengths(std::string_view der) {
-  std::string_view in = der;
-  auto content_info = read_tlv(in);
-  if (!content_info || content_info->tag != 0x30) return std::nullopt;
-  std::string_view ci = content_info->content;
-  auto oid = read_tlv(ci);
-  auto explicit0 = read_tlv(ci);
-  if (!oid || !explicit0 || explicit0->tag != 0xA0) return std::nullopt;
-  std::string_view e0 = explicit0->content;
-  auto aed = read_tlv(e0);
-  if (!aed || aed->tag != 0x30) return std::nullopt;
-  std::string_view fields = aed->content;
-  auto version = read_tlv(fields);
-  if (!version || version->tag != 0x02) return std::nullopt;
-  auto next = read_tlv(fields);
-  if (next && next->tag == 0xA0) next = read_tlv(fields);  // originatorInfo
-  if (!next || next->tag != 0x31) return std::nullopt;     // recipientInfos
-  auto eci = read_tlv(fields);                             // authEncryptedContentInfo
-  if (!eci || eci->tag != 0x30) return std::nullopt;
-  std::string_view eci_fields = eci->content;
-  auto content_type = read_tlv(eci_fields);
-  auto algorithm = read_tlv(eci_fields);
-  if (!content_type || !algorithm || algorithm->tag != 0x30) return std::nullopt;
-  std::string_view alg = algorithm->content;
+  auto envelope = envelope_fields(der);
+  if (!envelope) return std::nullopt;
+  std::string_view alg = envelope->algorithm.content;
   auto alg_oid = read_tlv(alg);
   auto params = read_tlv(alg);
   if (!alg_oid || !params || params->tag != 0x30) return std::nullopt;
@@ -154,6 +151,7 @@ std::optional<GcmLengths> gcm_lengths(std::string_view der) {
     for (char c : icv->content) v = (v << 8) | static_cast<unsigned char>(c);
     out.icv_length = v;
   }
+  std::string_view fields = envelope->after_content_info;
   auto after = read_tlv(fields);
   if (after && after->tag == 0xA1) after = read_tlv(fields);  // authAttrs
   if (!after || after->tag != 0x04) return std::nullopt;       // mac
