@@ -152,51 +152,6 @@ std::string detached_entity(const std::string& message) {
   return to_crlf(body.substr(start, next - start));
 }
 
-namespace {
-constexpr std::string_view kBase64 =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-}
-
-std::string base64_encode(std::string_view data) {
-  std::string out;
-  std::size_t line = 0;
-  for (std::size_t i = 0; i < data.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, data.size() - i);
-    unsigned v = 0;
-    for (std::size_t k = 0; k < 3; ++k) {
-      v = (v << 8) | (k < n ? static_cast<unsigned char>(data[i + k]) : 0u);
-    }
-    for (std::size_t k = 0; k < 4; ++k) {
-      out.push_back(k <= n ? kBase64[(v >> (18 - 6 * k)) & 63] : '=');
-    }
-    line += 4;
-    if (line == 76) {
-      out.push_back('\n');
-      line = 0;
-    }
-  }
-  if (line != 0) out.push_back('\n');
-  return out;
-}
-
-std::string base64_decode(std::string_view text) {
-  std::string out;
-  unsigned v = 0;
-  int bits = 0;
-  for (char c : text) {
-    if (c == '=') break;
-    const std::size_t idx = kBase64.find(c);
-    if (idx == std::string_view::npos) continue;  // line ends and other white space
-    v = (v << 6) | static_cast<unsigned>(idx);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((v >> bits) & 0xff));
-    }
-  }
-  return out;
-}
-
 std::string qp_decode(std::string_view text) {
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';

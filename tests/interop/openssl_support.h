@@ -78,8 +78,8 @@ struct Split {
 };
 [[nodiscard]] Split split_header(const std::string& message);
 
-[[nodiscard]] std::string base64_encode(std::string_view data);  // 76-character lines, LF
-[[nodiscard]] std::string base64_decode(std::string_view text);  // skips white space
+using test::base64_decode;
+using test::base64_encode;
 /// Quoted-printable decoding (RFC 2045 §6.7): soft line breaks go, =XX becomes the byte.
 [[nodiscard]] std::string qp_decode(std::string_view text);
 

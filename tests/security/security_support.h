@@ -58,8 +58,8 @@ struct Split {
   std::string body;
 };
 [[nodiscard]] Split split_header(const std::string& message);
-[[nodiscard]] std::string base64_encode(std::string_view data);  // 76-character lines, LF
-[[nodiscard]] std::string base64_decode(std::string_view text);
+using test::base64_decode;
+using test::base64_encode;
 [[nodiscard]] std::string to_lf(std::string_view text);
 [[nodiscard]] std::string to_crlf(std::string_view text);
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace smimekit::test {
@@ -61,6 +62,11 @@ struct RunResult {
                                  const std::string& stdin_data = "");
 /// True when PROGRAM is on the PATH.
 [[nodiscard]] bool have_program(const std::string& program);
+
+/// Base64 written and read independently of the library under test: 76-character lines
+/// ending in LF; decoding skips white space.
+[[nodiscard]] std::string base64_encode(std::string_view data);
+[[nodiscard]] std::string base64_decode(std::string_view text);
 
 /// A small plain-text message from alice@example.org to bob@example.org.
 [[nodiscard]] std::string sample_message(const std::string& from = "Alice Demo <alice@example.org>");
