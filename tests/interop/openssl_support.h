@@ -59,10 +59,8 @@ struct OpensslVerify {
 [[nodiscard]] RunResult smimekit_verify(const TempDir& dir, const std::string& message,
                                         const std::vector<std::string>& extra = {});
 
-/// Every bare LF becomes CRLF.
-[[nodiscard]] std::string to_crlf(std::string_view text);
-/// Every CRLF becomes LF.
-[[nodiscard]] std::string to_lf(std::string_view text);
+using test::to_crlf;
+using test::to_lf;
 
 /// The boundary parameter of the top-level Content-Type of MESSAGE ("" when there is none).
 [[nodiscard]] std::string top_boundary(const std::string& message);
@@ -71,12 +69,8 @@ struct OpensslVerify {
 /// CRLF line ends: the bytes the signature covers.
 [[nodiscard]] std::string detached_entity(const std::string& message);
 
-/// The header block and the body of MESSAGE (split at the first empty line, LF or CRLF).
-struct Split {
-  std::string header;  ///< up to and including the empty line
-  std::string body;
-};
-[[nodiscard]] Split split_header(const std::string& message);
+using test::Split;
+using test::split_header;
 
 using test::base64_decode;
 using test::base64_encode;

@@ -73,35 +73,6 @@ std::vector<std::string> p12_args(const std::string& user) {
 // ---------------------------------------------------------------------------------------
 // MIME, by hand
 
-Split split_header(const std::string& message) {
-  for (std::size_t pos = 0; pos < message.size();) {
-    const std::size_t eol = message.find('\n', pos);
-    if (eol == std::string::npos) break;
-    const std::string_view line(message.data() + pos, eol - pos);
-    if (line.empty() || line == "\r") return {message.substr(0, eol + 1), message.substr(eol + 1)};
-    pos = eol + 1;
-  }
-  return {message, ""};
-}
-
-std::string to_lf(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-    out.push_back(text[i]);
-  }
-  return out;
-}
-
-std::string to_crlf(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out.push_back('\r');
-    out.push_back(text[i]);
-  }
-  return out;
-}
-
 std::string message_der(const std::string& message) {
   return base64_decode(split_header(message).body);
 }

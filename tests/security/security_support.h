@@ -53,15 +53,12 @@ inline constexpr std::string_view kSecret = "The vault combination is 31-41-59-2
 // ---------------------------------------------------------------------------------------
 // MIME, by hand
 
-struct Split {
-  std::string header;  ///< up to and including the empty line
-  std::string body;
-};
-[[nodiscard]] Split split_header(const std::string& message);
 using test::base64_decode;
 using test::base64_encode;
-[[nodiscard]] std::string to_lf(std::string_view text);
-[[nodiscard]] std::string to_crlf(std::string_view text);
+using test::Split;
+using test::split_header;
+using test::to_crlf;
+using test::to_lf;
 
 /// The DER inside a message (or entity) whose body is a base64 application/pkcs7-mime.
 [[nodiscard]] std::string message_der(const std::string& message);

@@ -171,6 +171,37 @@ std::string base64_decode(std::string_view text) {
   return out;
 }
 
+std::string to_crlf(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 16);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out.push_back('\r');
+    out.push_back(text[i]);
+  }
+  return out;
+}
+
+std::string to_lf(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
+    out.push_back(text[i]);
+  }
+  return out;
+}
+
+Split split_header(const std::string& message) {
+  for (std::size_t pos = 0; pos < message.size();) {
+    std::size_t eol = message.find('\n', pos);
+    if (eol == std::string::npos) break;
+    const std::string_view line(message.data() + pos, eol - pos);
+    if (line.empty() || line == "\r") return {message.substr(0, eol + 1), message.substr(eol + 1)};
+    pos = eol + 1;
+  }
+  return {message, ""};
+}
+
 std::string sample_message(const std::string& from) {
   return fmt::format(
       "From: {}\n"

@@ -68,6 +68,17 @@ struct RunResult {
 [[nodiscard]] std::string base64_encode(std::string_view data);
 [[nodiscard]] std::string base64_decode(std::string_view text);
 
+/// Line ends converted independently of the library: bare LF to CRLF, and CRLF to LF.
+[[nodiscard]] std::string to_crlf(std::string_view text);
+[[nodiscard]] std::string to_lf(std::string_view text);
+
+/// The header block and the body of MESSAGE (split at the first empty line, LF or CRLF).
+struct Split {
+  std::string header;  ///< up to and including the empty line
+  std::string body;
+};
+[[nodiscard]] Split split_header(const std::string& message);
+
 /// A small plain-text message from alice@example.org to bob@example.org.
 [[nodiscard]] std::string sample_message(const std::string& from = "Alice Demo <alice@example.org>");
 
