@@ -54,8 +54,6 @@ struct SignedDataCheck {
 [[nodiscard]] SignedDataCheck check_signed_data(std::string_view der, const std::string* detached,
                                                 const std::vector<Certificate>& extra);
 
-/// True when DER parses as a CMS ContentInfo of type SignedData.
-[[nodiscard]] bool is_signed_data(std::string_view der);
 
 }  // namespace smimekit::cms
 

@@ -80,12 +80,6 @@ void free_upto(BIO* chain, BIO* stop) {
 
 }  // namespace
 
-bool is_signed_data(std::string_view der) {
-  ossl::CmsPtr cms = parse_content_info(der);
-  ossl::clear_errors();
-  return cms && OBJ_obj2nid(CMS_get0_type(cms.get())) == NID_pkcs7_signed;
-}
-
 SignedDataCheck check_signed_data(std::string_view der, const std::string* detached,
                                   const std::vector<Certificate>& extra) {
   ossl::clear_errors();
