@@ -8,9 +8,11 @@ packages=(
   g++ cmake make pkg-config ca-certificates
   # libraries the code links against
   libssl-dev libgmime-3.0-dev libbotan-2-dev libglib2.0-dev
-  libcli11-dev nlohmann-json3-dev libfmt-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libgsasl-dev libtomlplusplus-dev
   # tests
   googletest libgtest-dev libgmock-dev libbenchmark-dev openssl python3
+  # the demo and the POP3 tests run a private Dovecot on loopback
+  dovecot-core dovecot-pop3d
 )
 
 missing=()

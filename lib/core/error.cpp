@@ -14,6 +14,10 @@ std::string_view error_code_name(ErrorCode code) noexcept {
     case ErrorCode::Limit: return "limit";
     case ErrorCode::Decryption: return "decryption";
     case ErrorCode::NotRecipient: return "not-recipient";
+    case ErrorCode::Network: return "network";
+    case ErrorCode::Authentication: return "authentication";
+    case ErrorCode::Insecure: return "insecure";
+    case ErrorCode::Protocol: return "protocol";
     case ErrorCode::Internal: return "internal";
   }
   return "unknown";

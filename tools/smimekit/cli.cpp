@@ -19,8 +19,12 @@ int exit_code(ErrorCode code) noexcept {
     case ErrorCode::NotRecipient: return kNotValid;
     case ErrorCode::NoInput: return kNoInput;
     case ErrorCode::Io: return kIoErr;
-    case ErrorCode::Password: return kNoPerm;
-    case ErrorCode::Unsupported: return kUnavailable;
+    case ErrorCode::Password:
+    case ErrorCode::Authentication: return kNoPerm;
+    case ErrorCode::Unsupported:
+    case ErrorCode::Insecure: return kUnavailable;
+    case ErrorCode::Network: return kTempFail;
+    case ErrorCode::Protocol: return kProtocol;
     case ErrorCode::Crypto:
     case ErrorCode::Internal: return kSoftware;
   }

@@ -26,6 +26,8 @@ enum Exit : int {
   kSoftware = 70,
   kCantCreate = 73,
   kIoErr = 74,
+  kTempFail = 75,
+  kProtocol = 76,
   kNoPerm = 77,
 };
 

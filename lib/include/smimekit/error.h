@@ -22,6 +22,10 @@ enum class ErrorCode {
   Limit,        ///< input exceeds a resource bound (nesting, size) (EX_DATAERR)
   Decryption,   ///< encrypted data failed to decrypt or to authenticate: changed or damaged
   NotRecipient, ///< the message is not encrypted for any of the keys given
+  Network,      ///< a server could not be reached, or the connection broke (EX_TEMPFAIL)
+  Authentication, ///< a server refused the credentials (EX_NOPERM)
+  Insecure,     ///< a connection could not be made safe: no TLS, an untrusted certificate (EX_UNAVAILABLE)
+  Protocol,     ///< a server answered something that does not follow its protocol (EX_PROTOCOL)
   Internal,     ///< a bug in smimekit (EX_SOFTWARE)
 };
 
