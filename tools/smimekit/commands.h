@@ -17,6 +17,7 @@ Verb setup_sign(CLI::App& parent);
 Verb setup_verify(CLI::App& parent);
 Verb setup_encrypt(CLI::App& parent);
 Verb setup_decrypt(CLI::App& parent);
+Verb setup_fetch(CLI::App& parent);
 Verb setup_demo(CLI::App& parent);
 
 }  // namespace smimekit::cli

@@ -1,6 +1,7 @@
 // smimekit — S/MIME signing, verification and certificate audit.
 #include <fmt/format.h>
 
+#include <csignal>
 #include <vector>
 
 #include "cli.h"
@@ -8,12 +9,14 @@
 
 int main(int argc, char** argv) {
   using namespace smimekit::cli;
+  // A server that hangs up must give an error, not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"smimekit: sign, encrypt, verify and audit S/MIME mail"};
   app.name("smimekit");
   app.require_subcommand(1);
   app.set_version_flag("--version", "smimekit 0.1.0");
   std::vector<Verb> verbs{setup_sign(app), setup_verify(app), setup_encrypt(app),
-                          setup_decrypt(app), setup_demo(app)};
+                          setup_decrypt(app), setup_fetch(app), setup_demo(app)};
 
   try {
     app.parse(argc, argv);
@@ -40,7 +43,7 @@ int main(int argc, char** argv) {
       for (const auto& verb : verbs) known = known || verb.app->get_name() == argv[1];
       if (!known) {
         error(fmt::format("unknown verb '{}'", argv[1]));
-        hint("the verbs are sign, verify, encrypt, decrypt and demo; see 'smimekit --help'");
+        hint("the verbs are sign, verify, encrypt, decrypt, fetch and demo; see 'smimekit --help'");
         return kUsage;
       }
     }

@@ -1,0 +1,222 @@
+// fetch(): a POP3 maildrop into a Maildir, every message opened on arrival.
+//
+// The order of things is what makes it safe: a message is deleted on the server only after
+// its batch is on disk and its UIDL recorded (maildir.h); a broken connection or a full disk
+// stops the run after keeping what arrived whole, and deletes nothing.
+#include "smimekit/fetch.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "smimekit/error.h"
+#include "smimekit/maildir.h"
+
+namespace smimekit {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+/// The JSON-lines report: opened for appending, private to its owner.
+class ReportFile {
+ public:
+  explicit ReportFile(const std::filesystem::path& path) : m_path(path) {
+    if (path.empty()) return;
+    m_fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (m_fd < 0) {
+      throw Error(ErrorCode::Io, fmt::format("cannot open the report file {}: {}", path.string(),
+                                             std::strerror(errno)));
+    }
+  }
+  ~ReportFile() {
+    if (m_fd >= 0) ::close(m_fd);
+  }
+  ReportFile(const ReportFile&) = delete;
+  ReportFile& operator=(const ReportFile&) = delete;
+
+  /// Appends LINES in one write, so that a crash leaves whole lines.
+  void append(const std::string& lines) {
+    if (m_fd < 0 || lines.empty()) return;
+    std::string_view rest = lines;
+    while (!rest.empty()) {
+      const ssize_t n = ::write(m_fd, rest.data(), rest.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        throw Error(ErrorCode::Io, fmt::format("cannot write the report file {}: {}",
+                                               m_path.string(), std::strerror(errno)));
+      }
+      rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
+ private:
+  std::filesystem::path m_path;
+  int m_fd = -1;
+};
+
+struct Pending {
+  pop3::MessageInfo info;
+  Report report;
+};
+
+}  // namespace
+
+std::string FetchSummary::text() const {
+  std::string out;
+  if (fetched == 0) {
+    out = fmt::format("no new messages ({} on the server)", on_server);
+  } else {
+    out = fmt::format("fetched {} message{}: {} valid, {} invalid, {} unsigned", fetched,
+                      fetched == 1 ? "" : "s", valid, invalid, unsigned_);
+    if (errors > 0) out += fmt::format(", {} unreadable", errors);
+    out += fmt::format("; {} decrypted", decrypted);
+  }
+  if (removed > 0) out += fmt::format("; {} deleted on the server", removed);
+  return out;
+}
+
+std::string FetchSummary::json() const {
+  using seconds = std::chrono::duration<double>;
+  const nlohmann::json j{
+      {"on_server", on_server},
+      {"fetched", fetched},
+      {"valid", valid},
+      {"invalid", invalid},
+      {"unsigned", unsigned_},
+      {"unreadable", errors},
+      {"decrypted", decrypted},
+      {"deleted", removed},
+      {"bytes", bytes},
+      {"mechanism", mechanism},
+      {"seconds", {{"total", seconds(total).count()},
+                   {"opening", seconds(opening).count()},
+                   {"delivering", seconds(delivering).count()}}},
+  };
+  return j.dump();
+}
+
+FetchSummary fetch(const FetchOptions& options,
+                   const std::function<void(const FetchProgress&)>& progress,
+                   const std::function<void(const FetchedMessage&)>& on_message) {
+  const auto started = Clock::now();
+  FetchSummary summary;
+  const std::string account = fmt::format("{}@{}:{}", options.credentials.user, options.server.host,
+                                          options.server.effective_port());
+  MaildirDelivery delivery(options.maildir, account);
+  ReportFile report_file(options.report);
+  const Opener opener(options.open);
+  const std::string authserv_id = options.authserv_id.empty() ? host_name() : options.authserv_id;
+
+  pop3::Session session = pop3::Session::connect(options.server, options.limits);
+  session.login(options.credentials);
+  summary.mechanism = session.mechanism();
+  const std::vector<pop3::MessageInfo> listed = session.list();
+  summary.on_server = listed.size();
+
+  std::vector<pop3::MessageInfo> wanted;
+  std::vector<std::uint32_t> removable;  // delivered and recorded: safe to delete
+  std::set<std::string> on_server;
+  FetchProgress state;
+  for (const auto& m : listed) {
+    on_server.insert(m.uidl);
+    if (delivery.delivered(m.uidl)) {
+      removable.push_back(m.number);
+    } else {
+      wanted.push_back(m);
+      state.bytes_total += m.size;
+    }
+  }
+  state.messages_total = wanted.size();
+
+  std::vector<Pending> pending;
+  auto commit = [&] {
+    if (pending.empty()) return;
+    const auto t = Clock::now();
+    const std::vector<std::filesystem::path> files = delivery.commit();
+    summary.delivering += Clock::now() - t;
+    std::string lines;
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      Pending& p = pending[i];
+      nlohmann::json line = nlohmann::json::parse(to_json(p.report, files[i].string()));
+      line["uidl"] = p.info.uidl;
+      lines += line.dump() + "\n";
+      removable.push_back(p.info.number);
+      if (on_message) on_message(FetchedMessage{p.info.uidl, files[i], std::move(p.report)});
+    }
+    pending.clear();
+    report_file.append(lines);
+  };
+
+  try {
+    session.retrieve(wanted, [&](const pop3::MessageInfo& info, std::string&& message) {
+      auto t = Clock::now();
+      Report report = opener.open(message);
+      summary.opening += Clock::now() - t;
+
+      const bool decrypted = report.encrypted && !report.decrypted_message.empty();
+      const std::string& body =
+          options.store_decrypted && decrypted ? report.decrypted_message : message;
+      std::string stored = authentication_results(report, authserv_id);
+      stored += "\r\n";
+      stored += body;
+      t = Clock::now();
+      delivery.stage(info.uidl, stored);
+      summary.delivering += Clock::now() - t;
+
+      ++summary.fetched;
+      summary.bytes += message.size();
+      switch (report.verdict) {
+        case Verdict::Valid: ++summary.valid; break;
+        case Verdict::Invalid: ++summary.invalid; break;
+        case Verdict::Unsigned: ++summary.unsigned_; break;
+        case Verdict::Error: ++summary.errors; break;
+      }
+      if (decrypted) ++summary.decrypted;
+      report.decrypted_message.clear();  // the report line and callback need no plaintext copy
+      pending.push_back({info, std::move(report)});
+
+      ++state.messages_done;
+      state.bytes_done += info.size;
+      state.elapsed = Clock::now() - started;
+      if (progress) progress(state);
+      if (delivery.staged_count() >= options.batch_messages ||
+          delivery.staged_bytes() >= options.batch_bytes) {
+        commit();
+      }
+    });
+  } catch (const Error&) {
+    // Keep whatever arrived whole before the connection broke or the disk filled; a second
+    // failure here (the disk again) is the one reported.
+    commit();
+    throw;
+  }
+  commit();
+  delivery.forget_except(on_server);
+
+  if (options.remove_after_delivery && !removable.empty()) {
+    session.remove(removable);
+  }
+  session.quit();
+  if (options.remove_after_delivery) summary.removed = removable.size();
+
+  summary.total = Clock::now() - started;
+  state.elapsed = summary.total;
+  if (progress) progress(state);
+  return summary;
+}
+
+}  // namespace smimekit
