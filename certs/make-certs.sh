@@ -5,6 +5,13 @@
 #                                       users alice, bob, carol
 #   make-certs.sh test DEMODIR OUTDIR   odd certificates for tests, issued by
 #                                       the intermediate CA found in DEMODIR
+#   make-certs.sh server DEMODIR OUTDIR_DEMO OUTDIR_TEST
+#                                       TLS certificates for the test POP3
+#                                       server (localhost): pop3-server in
+#                                       OUTDIR_DEMO from the demo intermediate,
+#                                       untrusted-server in OUTDIR_TEST from
+#                                       the unrelated root of OUTDIR_TEST.
+#                                       Touches no other file.
 #
 # Only the openssl command line (OpenSSL 3.0) is used; no network access.
 # Every run creates new keys and overwrites the files it writes in OUTDIR.
@@ -33,6 +40,7 @@ usage() {
     cat >&2 <<EOF
 usage: $0 demo OUTDIR
        $0 test DEMODIR OUTDIR
+       $0 server DEMODIR OUTDIR_DEMO OUTDIR_TEST
 EOF
     exit 2
 }
@@ -150,6 +158,20 @@ user_ext() { # user_ext EMAIL KEYUSAGE EKU -> prints file name; no SAN if EMAIL=
         if [[ -n $1 ]]; then
             echo "subjectAltName = email:$1"
         fi
+    } >"$f"
+    echo "$f"
+}
+
+server_ext() { # server_ext -> prints file name; a TLS server named localhost
+    local f=$WORK/ext-server.cnf
+    {
+        echo "[ ext ]"
+        echo "basicConstraints = CA:FALSE"
+        echo "keyUsage = critical, digitalSignature, keyEncipherment"
+        echo "extendedKeyUsage = serverAuth"
+        echo "subjectKeyIdentifier = hash"
+        echo "authorityKeyIdentifier = keyid:always"
+        echo "subjectAltName = DNS:localhost, IP:127.0.0.1"
     } >"$f"
     echo "$f"
 }
@@ -313,10 +335,46 @@ make_test() {
     public_keys "$out"
 }
 
+# Server certificates for the private Dovecot of the tests and the demo. Both
+# are for "localhost" and 127.0.0.1 with the same profile; only the issuer
+# differs, so a client that checks names but not trust would accept both.
+# The -chain.pem files are what a server sends: the leaf first, then the
+# intermediate (none for the unrelated root, which issues directly).
+# The keys stay unencrypted because Dovecot reads them at startup.
+make_server() {
+    local demo=$1 out_demo=$2 out_test=$3 f
+    for f in "$demo/intermediate.pem" "$demo/intermediate.key" \
+             "$out_test/unrelated-root.pem" "$out_test/unrelated-root.key"; do
+        if [[ ! -f $f ]]; then
+            echo "error: $f not found (run the demo and test modes first)" >&2
+            exit 1
+        fi
+    done
+    mkdir -p "$out_demo"
+
+    init_ca intermediate "$demo/intermediate.key"
+    cp "$demo/intermediate.pem" "$WORK/ca-intermediate/ca.pem"
+    genkey rsa2048 "$out_demo/pop3-server.key"
+    issue intermediate "$out_demo/pop3-server.key" "/O=$ORG/CN=localhost" \
+        "$(server_ext)" "$out_demo/pop3-server.pem" "$USER_START" "$USER_END"
+    cat "$out_demo/pop3-server.pem" "$demo/intermediate.pem" \
+        >"$out_demo/pop3-server-chain.pem"
+    chmod a+r "$out_demo/pop3-server.key"
+
+    init_ca unrelated-root "$out_test/unrelated-root.key"
+    cp "$out_test/unrelated-root.pem" "$WORK/ca-unrelated-root/ca.pem"
+    genkey rsa2048 "$out_test/untrusted-server.key"
+    issue unrelated-root "$out_test/untrusted-server.key" "/O=$ORG/CN=localhost" \
+        "$(server_ext)" "$out_test/untrusted-server.pem" "$USER_START" "$USER_END"
+    cp "$out_test/untrusted-server.pem" "$out_test/untrusted-server-chain.pem"
+    chmod a+r "$out_test/untrusted-server.key"
+}
+
 # ---------------------------------------------------------------------------
 
 case ${1:-} in
     demo) [[ $# -eq 2 ]] || usage; make_demo "$2" ;;
     test) [[ $# -eq 3 ]] || usage; make_test "$2" "$3" ;;
+    server) [[ $# -eq 4 ]] || usage; make_server "$2" "$3" "$4" ;;
     *) usage ;;
 esac
