@@ -55,6 +55,10 @@ class WorkDir {
       throw Error(ErrorCode::Io, "cannot create a temporary directory for the demo");
     }
     m_path = pattern;
+    // Dovecot's unprivileged processes must be able to pass through to their own files.
+    std::filesystem::permissions(m_path,
+                                 std::filesystem::perms::group_exec | std::filesystem::perms::others_exec,
+                                 std::filesystem::perm_options::add);
   }
   ~WorkDir() {
     std::error_code ignored;
