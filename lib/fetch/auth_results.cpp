@@ -3,7 +3,7 @@
 //
 //   Authentication-Results: mx.example.org; smime=pass body.smime-identifier=alice@example.org
 //       body.smime-part=TEXT body.smime-serial=1f... body.smime-issuer="CN=..., O=..."
-//       smime.certificate.sha256=4f0c...
+//       body.smime-certificate-sha256=4f0c...
 //
 // (one line; folded here only for reading). How the Report maps to results:
 //
@@ -54,11 +54,10 @@ namespace {
 constexpr std::size_t kMaxField = 998;  // RFC 5322 §2.1.1, without the CRLF
 constexpr std::string_view kFieldName = "Authentication-Results: ";
 // Not one of RFC 7281's properties, which name the certificate by issuer and serial only:
-// the SHA-256 of the signer certificate (fingerprint_sha256 in `smimekit verify --json`), as
-// fetch.h documents it. Two things about it are outside RFC 8601: "smime" is no registered
-// ptype (RFC 7410's registry), and a property is a Keyword (§2.2), which has no '.'. A strict
-// parser may reject the whole field for it; "smime.certificate-sha256" would parse.
-constexpr std::string_view kFingerprintProperty = "smime.certificate.sha256";
+// the SHA-256 of the signer certificate (fingerprint_sha256 in `smimekit verify --json`).
+// It keeps to RFC 8601's grammar (a property is a Keyword, §2.2: no '.') and sits beside
+// RFC 7281's own properties under the "body" ptype, so strict parsers read the whole field.
+constexpr std::string_view kFingerprintProperty = "body.smime-certificate-sha256";
 constexpr std::size_t kMaxReason = 160;
 constexpr std::size_t kMaxAuthservId = 255;
 constexpr std::size_t kMaxIdentity = 256;

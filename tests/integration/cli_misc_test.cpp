@@ -12,10 +12,17 @@ TEST(CliMisc, DemoExitsZeroAndPrintsValid) {
   EXPECT_TRUE(contains(r.out, "VALID signature by alice@example.org (chain: Alice Demo -> Demo "
                               "Intermediate CA -> Demo Root CA)"))
       << show(r);
-  // The forged copy is shown failing.
-  EXPECT_TRUE(contains(r.out, "INVALID")) << show(r);
+  // The forged copy fails, the unsigned one is called so, each with its header.
+  EXPECT_TRUE(contains(r.out, "INVALID: signature by alice@example.org")) << show(r);
+  EXPECT_TRUE(contains(r.out, "UNSIGNED")) << show(r);
+  EXPECT_TRUE(contains(r.out, "Authentication-Results: demo.smimekit; smime=pass (decrypted: "
+                              "aes-256-gcm, authenticated)"))
+      << show(r);
+  EXPECT_TRUE(contains(r.out, "smime=fail")) << show(r);
+  EXPECT_TRUE(contains(r.out, "smime=none")) << show(r);
+  EXPECT_TRUE(contains(r.out, "fetched 3 messages: 1 valid, 1 invalid, 1 unsigned; 1 decrypted"))
+      << show(r);
   EXPECT_TRUE(contains(r.out, "demo finished")) << show(r);
-  EXPECT_TRUE(contains(r.out, "Content-Type: multipart/signed")) << show(r);
 }
 
 TEST(CliMisc, HelpExitsZeroAndNamesTheVerbs) {

@@ -79,7 +79,7 @@ FetchSummary fetch(const FetchOptions& options,
                    const std::function<void(const FetchedMessage&)>& on_message = {});
 
 /// The Authentication-Results field (name, colon and value, no line end) for REPORT:
-/// "Authentication-Results: AUTHSERV_ID; smime=pass smime.certificate.sha256=..." and so on.
+/// "Authentication-Results: AUTHSERV_ID; smime=pass body.smime-identifier=... ..."
 [[nodiscard]] std::string authentication_results(const Report& report,
                                                  std::string_view authserv_id);
 
