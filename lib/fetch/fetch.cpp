@@ -11,7 +11,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -71,6 +77,59 @@ class ReportFile {
 struct Pending {
   pop3::MessageInfo info;
   Report report;
+};
+
+/// Thrown inside the receiving callback when the worker has stopped, to end the session.
+struct WorkerStopped {};
+
+/// Received messages on their way from the network thread to the worker. push() waits
+/// while more than MAX_BYTES are queued (one message is always let in, however large).
+class MessageQueue {
+ public:
+  explicit MessageQueue(std::size_t max_bytes) : m_max_bytes(max_bytes) {}
+
+  /// False when the worker has failed and wants no more.
+  bool push(const pop3::MessageInfo& info, std::string&& message) {
+    std::unique_lock lock(m_mutex);
+    m_space.wait(lock, [&] { return m_failed || m_items.empty() || m_bytes + message.size() <= m_max_bytes; });
+    if (m_failed) return false;
+    m_bytes += message.size();
+    m_items.emplace_back(info, std::move(message));
+    m_ready.notify_one();
+    return true;
+  }
+
+  /// The next message, or nothing once the queue is closed and empty.
+  std::optional<std::pair<pop3::MessageInfo, std::string>> pop() {
+    std::unique_lock lock(m_mutex);
+    m_ready.wait(lock, [&] { return m_closed || !m_items.empty(); });
+    if (m_items.empty()) return std::nullopt;
+    auto item = std::move(m_items.front());
+    m_items.pop_front();
+    m_bytes -= item.second.size();
+    m_space.notify_one();
+    return item;
+  }
+
+  void close() {
+    const std::lock_guard lock(m_mutex);
+    m_closed = true;
+    m_ready.notify_all();
+  }
+
+  void fail() {
+    const std::lock_guard lock(m_mutex);
+    m_failed = true;
+    m_space.notify_all();
+  }
+
+ private:
+  std::size_t m_max_bytes;
+  std::mutex m_mutex;
+  std::condition_variable m_ready, m_space;
+  std::deque<std::pair<pop3::MessageInfo, std::string>> m_items;
+  std::size_t m_bytes = 0;
+  bool m_closed = false, m_failed = false;
 };
 
 }  // namespace
@@ -161,48 +220,79 @@ FetchSummary fetch(const FetchOptions& options,
     report_file.append(lines);
   };
 
+  // The network thread (this one) only receives; a worker opens, stages and commits, so a
+  // message is checked while the next ones arrive. The queue between them is bounded in
+  // bytes, so memory stays flat however large the maildrop.
+  auto process = [&](const pop3::MessageInfo& info, std::string& message) {
+    auto t = Clock::now();
+    Report report = opener.open(message);
+    summary.opening += Clock::now() - t;
+
+    const bool decrypted = report.encrypted && !report.decrypted_message.empty();
+    const std::string& body =
+        options.store_decrypted && decrypted ? report.decrypted_message : message;
+    std::string stored = authentication_results(report, authserv_id);
+    stored += "\r\n";
+    stored += body;
+    t = Clock::now();
+    delivery.stage(info.uidl, stored);
+    summary.delivering += Clock::now() - t;
+
+    ++summary.fetched;
+    summary.bytes += message.size();
+    switch (report.verdict) {
+      case Verdict::Valid: ++summary.valid; break;
+      case Verdict::Invalid: ++summary.invalid; break;
+      case Verdict::Unsigned: ++summary.unsigned_; break;
+      case Verdict::Error: ++summary.errors; break;
+    }
+    if (decrypted) ++summary.decrypted;
+    report.decrypted_message.clear();  // the report line and callback need no plaintext copy
+    pending.push_back({info, std::move(report)});
+
+    ++state.messages_done;
+    state.bytes_done += info.size;
+    state.elapsed = Clock::now() - started;
+    if (progress) progress(state);
+    if (delivery.staged_count() >= options.batch_messages ||
+        delivery.staged_bytes() >= options.batch_bytes) {
+      commit();
+    }
+  };
+
+  MessageQueue queue(options.queue_bytes);
+  std::exception_ptr worker_failure;
+  std::thread worker([&] {
+    try {
+      while (auto item = queue.pop()) process(item->first, item->second);
+    } catch (...) {
+      worker_failure = std::current_exception();
+      queue.fail();  // the receiver stops at its next message
+    }
+  });
+  std::exception_ptr network_failure;
   try {
     session.retrieve(wanted, [&](const pop3::MessageInfo& info, std::string&& message) {
-      auto t = Clock::now();
-      Report report = opener.open(message);
-      summary.opening += Clock::now() - t;
-
-      const bool decrypted = report.encrypted && !report.decrypted_message.empty();
-      const std::string& body =
-          options.store_decrypted && decrypted ? report.decrypted_message : message;
-      std::string stored = authentication_results(report, authserv_id);
-      stored += "\r\n";
-      stored += body;
-      t = Clock::now();
-      delivery.stage(info.uidl, stored);
-      summary.delivering += Clock::now() - t;
-
-      ++summary.fetched;
-      summary.bytes += message.size();
-      switch (report.verdict) {
-        case Verdict::Valid: ++summary.valid; break;
-        case Verdict::Invalid: ++summary.invalid; break;
-        case Verdict::Unsigned: ++summary.unsigned_; break;
-        case Verdict::Error: ++summary.errors; break;
-      }
-      if (decrypted) ++summary.decrypted;
-      report.decrypted_message.clear();  // the report line and callback need no plaintext copy
-      pending.push_back({info, std::move(report)});
-
-      ++state.messages_done;
-      state.bytes_done += info.size;
-      state.elapsed = Clock::now() - started;
-      if (progress) progress(state);
-      if (delivery.staged_count() >= options.batch_messages ||
-          delivery.staged_bytes() >= options.batch_bytes) {
-        commit();
-      }
+      if (!queue.push(info, std::move(message))) throw WorkerStopped{};
     });
-  } catch (const Error&) {
-    // Keep whatever arrived whole before the connection broke or the disk filled; a second
-    // failure here (the disk again) is the one reported.
+  } catch (const WorkerStopped&) {
+  } catch (...) {
+    network_failure = std::current_exception();
+  }
+  queue.close();
+  worker.join();
+  // Keep whatever arrived whole before the connection broke or the disk filled; a failure
+  // of the disk is the one reported, as it is the one to fix first.
+  if (worker_failure) {
+    try {
+      commit();
+    } catch (const Error&) {
+    }
+    std::rethrow_exception(worker_failure);
+  }
+  if (network_failure) {
     commit();
-    throw;
+    std::rethrow_exception(network_failure);
   }
   commit();
   delivery.forget_except(on_server);

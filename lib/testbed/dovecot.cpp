@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -197,6 +198,11 @@ class Relay {
     }
     set_nonblocking(client.get());
     set_nonblocking(server.get());
+    // Without this, Nagle's algorithm holds every small answer back ~40 ms behind the
+    // previous unacknowledged one, and clients that wait for each answer crawl.
+    const int one = 1;
+    ::setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ::setsockopt(server.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     Link& link = m_links.emplace_back();
     link.client.fd = std::move(client);
     link.server.fd = std::move(server);

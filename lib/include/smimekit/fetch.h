@@ -38,6 +38,9 @@ struct FetchOptions {
   /// A batch is committed to disk when it holds this many messages or bytes.
   std::size_t batch_messages = 512;
   std::size_t batch_bytes = 32 * 1024 * 1024;
+  /// Received messages waiting to be opened are bounded by this many bytes (one message is
+  /// always let through): the network is never waiting for the checks, and memory is flat.
+  std::size_t queue_bytes = 64 * 1024 * 1024;
 };
 
 /// Where a fetch stands, for a progress line.
@@ -70,8 +73,9 @@ struct FetchSummary {
   [[nodiscard]] std::string json() const;
 };
 
-/// Runs one fetch. PROGRESS, when given, is called after each message and once at the end.
-/// ON_MESSAGE, when given, sees each message after it was delivered.
+/// Runs one fetch. Messages are received on the calling thread and opened and delivered on a
+/// worker thread, which also calls PROGRESS (after each message; once more at the end from
+/// the calling thread) and ON_MESSAGE (each message after it was delivered).
 /// Throws Error(Network/Insecure/Authentication/Protocol) for the server, Error(Io) for
 /// delivery; what was delivered and recorded before the error stays so.
 FetchSummary fetch(const FetchOptions& options,
