@@ -533,7 +533,7 @@ void Dovecot::Impl::write_config() const {
       "first_valid_uid = {uid}\n"
       "first_valid_gid = {gid}\n"
       "\n"
-      "auth_mechanisms = plain login cram-md5 scram-sha-256\n"
+      "auth_mechanisms = plain login cram-md5 scram-sha-256 apop\n"
       "auth_verbose = yes\n"
       "# Tests try wrong passwords on purpose; a real server waits 2 s after each.\n"
       "auth_failure_delay = 0\n"

@@ -1061,5 +1061,26 @@ anchors = ["{2}"]
   EXPECT_EQ(messages_in(maildir).size(), 6u);
 }
 
+// Every login method smimekit offers works against the real server, over TLS only, and the
+// summary names the one used. APOP is used only when named.
+TEST_F(Fetch, EachLoginMechanismWorksWhenNamed) {
+  const testbed::Dovecot server = start_dovecot("server");
+  server.deliver(kUser, signed_message("mechanisms"));
+  for (const std::string mechanism : {"SCRAM-SHA-256", "PLAIN", "LOGIN", "CRAM-MD5", "USER", "APOP"}) {
+    const fs::path maildir = m_dir / ("Maildir-" + mechanism);
+    const RunResult r = fetch_cli(concat({stls_url(server.pop3_port()), "--mechanism", mechanism},
+                                         common(maildir, m_dir / ("report-" + mechanism))));
+    ASSERT_EQ(r.exit_code, 0) << mechanism << "\n" << show(r);
+    const json summary = summary_of(r);
+    EXPECT_EQ(summary["mechanism"], mechanism) << show(r);
+    EXPECT_EQ(count(summary, "fetched"), 1u) << show(r);
+  }
+  // With nothing named, the strongest the server offers.
+  const RunResult r = fetch_cli(concat({stls_url(server.pop3_port())},
+                                       common(m_dir / "Maildir-default", m_dir / "report-default")));
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_EQ(summary_of(r)["mechanism"], "SCRAM-SHA-256") << show(r);
+}
+
 }  // namespace
 }  // namespace smimekit

@@ -40,7 +40,7 @@ struct FetchOptions {
   std::size_t batch_bytes = 32 * 1024 * 1024;
   /// Received messages waiting to be opened are bounded by this many bytes (one message is
   /// always let through): the network is never waiting for the checks, and memory is flat.
-  std::size_t queue_bytes = 64 * 1024 * 1024;
+  std::size_t queue_bytes = 16 * 1024 * 1024;
 };
 
 /// Where a fetch stands, for a progress line.
