@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -82,7 +83,13 @@ struct Pending {
 /// Thrown inside the receiving callback when the worker has stopped, to end the session.
 struct WorkerStopped {};
 
-/// Received messages on their way from the network thread to the worker. push() waits
+struct Received {
+  std::size_t sequence = 0;  ///< the order of arrival, which is the order of delivery
+  pop3::MessageInfo info;
+  std::string message;
+};
+
+/// Received messages on their way from the network thread to the workers. push() waits
 /// while more than MAX_BYTES are queued (one message is always let in, however large).
 class MessageQueue {
  public:
@@ -94,19 +101,19 @@ class MessageQueue {
     m_space.wait(lock, [&] { return m_failed || m_items.empty() || m_bytes + message.size() <= m_max_bytes; });
     if (m_failed) return false;
     m_bytes += message.size();
-    m_items.emplace_back(info, std::move(message));
+    m_items.push_back({m_pushed++, info, std::move(message)});
     m_ready.notify_one();
     return true;
   }
 
   /// The next message, or nothing once the queue is closed and empty.
-  std::optional<std::pair<pop3::MessageInfo, std::string>> pop() {
+  std::optional<Received> pop() {
     std::unique_lock lock(m_mutex);
     m_ready.wait(lock, [&] { return m_closed || !m_items.empty(); });
     if (m_items.empty()) return std::nullopt;
     auto item = std::move(m_items.front());
     m_items.pop_front();
-    m_bytes -= item.second.size();
+    m_bytes -= item.message.size();
     m_space.notify_one();
     return item;
   }
@@ -127,8 +134,8 @@ class MessageQueue {
   std::size_t m_max_bytes;
   std::mutex m_mutex;
   std::condition_variable m_ready, m_space;
-  std::deque<std::pair<pop3::MessageInfo, std::string>> m_items;
-  std::size_t m_bytes = 0;
+  std::deque<Received> m_items;
+  std::size_t m_bytes = 0, m_pushed = 0;
   bool m_closed = false, m_failed = false;
 };
 
@@ -223,35 +230,34 @@ FetchSummary fetch(const FetchOptions& options,
   // The network thread (this one) only receives; a worker opens, stages and commits, so a
   // message is checked while the next ones arrive. The queue between them is bounded in
   // bytes, so memory stays flat however large the maildrop.
-  auto process = [&](const pop3::MessageInfo& info, std::string& message) {
-    auto t = Clock::now();
-    Report report = opener.open(message);
-    summary.opening += Clock::now() - t;
+  // Opening is the costly part and each message is independent: several workers open at
+  // once. Delivery stays in the order of arrival, one message at a time (DELIVER_TURN).
+  std::mutex deliver_mutex;
+  std::condition_variable deliver_turn;
+  std::size_t next_to_deliver = 0;
+  bool stopped = false;  // a worker failed: the others stop too
 
-    const bool decrypted = report.encrypted && !report.decrypted_message.empty();
-    const std::string& body =
-        options.store_decrypted && decrypted ? report.decrypted_message : message;
-    std::string stored = authentication_results(report, authserv_id);
-    stored += "\r\n";
-    stored += body;
-    t = Clock::now();
-    delivery.stage(info.uidl, stored);
+  auto deliver = [&](const Received& item, Report&& report, const std::string& stored,
+                     Clock::duration opening) {
+    summary.opening += opening;
+    const auto t = Clock::now();
+    delivery.stage(item.info.uidl, stored);
     summary.delivering += Clock::now() - t;
 
     ++summary.fetched;
-    summary.bytes += message.size();
+    summary.bytes += item.message.size();
     switch (report.verdict) {
       case Verdict::Valid: ++summary.valid; break;
       case Verdict::Invalid: ++summary.invalid; break;
       case Verdict::Unsigned: ++summary.unsigned_; break;
       case Verdict::Error: ++summary.errors; break;
     }
-    if (decrypted) ++summary.decrypted;
+    if (report.encrypted && !report.decrypted_message.empty()) ++summary.decrypted;
     report.decrypted_message.clear();  // the report line and callback need no plaintext copy
-    pending.push_back({info, std::move(report)});
+    pending.push_back({item.info, std::move(report)});
 
     ++state.messages_done;
-    state.bytes_done += info.size;
+    state.bytes_done += item.info.size;
     state.elapsed = Clock::now() - started;
     if (progress) progress(state);
     if (delivery.staged_count() >= options.batch_messages ||
@@ -260,16 +266,47 @@ FetchSummary fetch(const FetchOptions& options,
     }
   };
 
+  auto process = [&](Received& item) {
+    const auto t = Clock::now();
+    Report report = opener.open(item.message);
+    const Clock::duration opening = Clock::now() - t;
+    const bool decrypted = report.encrypted && !report.decrypted_message.empty();
+    const std::string& body =
+        options.store_decrypted && decrypted ? report.decrypted_message : item.message;
+    std::string stored = authentication_results(report, authserv_id);
+    stored += "\r\n";
+    stored += body;
+
+    std::unique_lock lock(deliver_mutex);
+    deliver_turn.wait(lock, [&] { return stopped || next_to_deliver == item.sequence; });
+    if (stopped) return false;
+    deliver(item, std::move(report), stored, opening);
+    ++next_to_deliver;
+    deliver_turn.notify_all();
+    return true;
+  };
+
   MessageQueue queue(options.queue_bytes);
   std::exception_ptr worker_failure;
-  std::thread worker([&] {
-    try {
-      while (auto item = queue.pop()) process(item->first, item->second);
-    } catch (...) {
-      worker_failure = std::current_exception();
-      queue.fail();  // the receiver stops at its next message
-    }
-  });
+  const std::size_t worker_count =
+      options.open_threads != 0 ? options.open_threads
+                                : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+  std::vector<std::thread> workers;
+  for (std::size_t i = 0; i < worker_count; ++i) {
+    workers.emplace_back([&] {
+      try {
+        while (auto item = queue.pop()) {
+          if (!process(*item)) return;
+        }
+      } catch (...) {
+        const std::lock_guard lock(deliver_mutex);
+        if (!worker_failure) worker_failure = std::current_exception();
+        stopped = true;
+        deliver_turn.notify_all();
+        queue.fail();  // the receiver stops at its next message
+      }
+    });
+  }
   std::exception_ptr network_failure;
   try {
     session.retrieve(wanted, [&](const pop3::MessageInfo& info, std::string&& message) {
@@ -280,7 +317,7 @@ FetchSummary fetch(const FetchOptions& options,
     network_failure = std::current_exception();
   }
   queue.close();
-  worker.join();
+  for (auto& w : workers) w.join();
   // Keep whatever arrived whole before the connection broke or the disk filled; a failure
   // of the disk is the one reported, as it is the one to fix first.
   if (worker_failure) {

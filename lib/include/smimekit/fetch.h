@@ -41,6 +41,9 @@ struct FetchOptions {
   /// Received messages waiting to be opened are bounded by this many bytes (one message is
   /// always let through): the network is never waiting for the checks, and memory is flat.
   std::size_t queue_bytes = 16 * 1024 * 1024;
+  /// How many messages are opened at once; 0 for one per core (at most 4). Delivery stays
+  /// in the order the messages arrived.
+  std::size_t open_threads = 0;
 };
 
 /// Where a fetch stands, for a progress line.
@@ -65,7 +68,8 @@ struct FetchSummary {
   std::size_t removed = 0;  ///< DELE sent and committed by QUIT
   std::uint64_t bytes = 0;
   std::string mechanism;  ///< how the login went ("SCRAM-SHA-256")
-  /// Where the time went: network (login to QUIT, less the rest), opening, and disk.
+  /// Where the time went: total (wall clock), opening (summed over the workers, so it can
+  /// exceed the total), and delivering to disk.
   std::chrono::steady_clock::duration total{}, opening{}, delivering{};
 
   /// "fetched 120 messages: 97 valid, 3 invalid, 20 unsigned; 12 decrypted"
@@ -73,9 +77,9 @@ struct FetchSummary {
   [[nodiscard]] std::string json() const;
 };
 
-/// Runs one fetch. Messages are received on the calling thread and opened and delivered on a
-/// worker thread, which also calls PROGRESS (after each message; once more at the end from
-/// the calling thread) and ON_MESSAGE (each message after it was delivered).
+/// Runs one fetch. Messages are received on the calling thread and opened and delivered on
+/// worker threads, which also call PROGRESS (after each message; once more at the end from
+/// the calling thread) and ON_MESSAGE (each message after it was delivered), never two at once.
 /// Throws Error(Network/Insecure/Authentication/Protocol) for the server, Error(Io) for
 /// delivery; what was delivered and recorded before the error stays so.
 FetchSummary fetch(const FetchOptions& options,
