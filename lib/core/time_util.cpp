@@ -6,11 +6,29 @@
 
 namespace smimekit {
 
+namespace {
+
+/// Seconds since the epoch as a TimePoint, clamped to what it can hold: system_clock counts
+/// nanoseconds and ends in 2262, while RFC 5280 §4.1.2.5 gives certificates without an end
+/// the notAfter 9999-12-31T23:59:59Z. from_time_t would overflow (undefined behaviour) and
+/// could turn "never expires" into a date long past.
+TimePoint from_seconds(std::time_t t) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  constexpr auto max = duration_cast<seconds>(TimePoint::duration::max()).count();
+  constexpr auto min = duration_cast<seconds>(TimePoint::duration::min()).count();
+  if (t >= max) return TimePoint::max();
+  if (t <= min) return TimePoint::min();
+  return TimePoint(duration_cast<TimePoint::duration>(seconds(t)));
+}
+
+}  // namespace
+
 std::optional<TimePoint> from_asn1_time(const ASN1_TIME* t) {
   if (t == nullptr) return std::nullopt;
   struct tm tm {};
   if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return from_seconds(timegm(&tm));
 }
 
 std::string format_time(TimePoint t) {
@@ -83,7 +101,7 @@ std::optional<TimePoint> parse_time(std::string_view s) {
   struct tm back {};
   gmtime_r(&t, &back);
   if (back.tm_mday != day || back.tm_mon != mon - 1) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(t - offset_seconds);
+  return from_seconds(t - offset_seconds);
 }
 
 }  // namespace smimekit

@@ -1,5 +1,7 @@
 // Certificate and CRL parsing, and what a Certificate says about itself.
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cctype>
@@ -296,6 +298,39 @@ TEST(Crls, GarbageAndCertificatesAreNotCrls) {
             ErrorCode::Input);
   EXPECT_EQ(error_code_of([] { (void)load_crls(test_cert("missing.crl.pem")); }),
             ErrorCode::NoInput);
+}
+
+// RFC 5280 §4.1.2.5: a certificate with no well-defined end says 9999-12-31T23:59:59Z. That is
+// past what a nanosecond system_clock holds (2262); it must read as "the far future", not
+// overflow into the past. (Found by the x509 fuzz target on a corpus certificate.)
+TEST(Certificate, NotAfter9999IsTheFarFutureNotAnOverflow) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  ASSERT_NE(key, nullptr);
+  X509* x = X509_new();
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("Forever"), -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  ASSERT_EQ(ASN1_TIME_set_string(X509_getm_notBefore(x), "20200101000000Z"), 1);
+  ASSERT_EQ(ASN1_TIME_set_string(X509_getm_notAfter(x), "99991231235959Z"), 1);
+  X509_set_pubkey(x, key);
+  ASSERT_GT(X509_sign(x, key, EVP_sha256()), 0);
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(bio, x);
+  char* data = nullptr;
+  const long length = BIO_get_mem_data(bio, &data);
+  const std::string pem(data, static_cast<std::size_t>(length));
+  BIO_free(bio);
+  X509_free(x);
+  EVP_PKEY_free(key);
+
+  const Certificate c = parse_certificates(pem, "test").front();
+  EXPECT_EQ(c.not_after(), TimePoint::max());
+  EXPECT_GT(c.not_after(), std::chrono::system_clock::now());
+  EXPECT_LT(c.not_before(), std::chrono::system_clock::now());
+  EXPECT_EQ(format_time(c.not_before()), "2020-01-01T00:00:00Z");
 }
 
 }  // namespace
