@@ -1,5 +1,8 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <mutex>
 
 #include "mime/mime.h"
@@ -19,11 +22,101 @@ std::string bytes_of(GMimeStream* mem) {
   return std::string(reinterpret_cast<const char*>(array->data), array->len);
 }
 
-GPtr<GMimeParser> parser_over(std::string_view bytes) {
-  // The parser copies what it needs, so the stream may borrow BYTES.
-  GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(bytes.data(), bytes.size()));
-  return GPtr<GMimeParser>(g_mime_parser_new_with_stream(stream.get()));
+// ---------------------------------------------------------------------------------------
+// Bounds on what GMime is asked to build.
+//
+// GMime builds the whole tree at once, and some input costs far more memory than its size:
+// measured with GMime 3.2, a part costs about 1.4 KiB even when it is five bytes long
+// ("--b\n\n"), a header field about 500 bytes, and an address in From, To or Cc about
+// 700 bytes. So 5 MB of empty parts took 1.4 GiB and a 100 MB header of short fields or of
+// addresses took 2.4 to 3 GiB. What no real message needs is refused before (or while) GMime
+// reads it, with Error(Limit): docs/security.md, "Resource bounds".
+
+// Every MIME part but the first begins after a line that starts with "--" (RFC 2046 §5.1.1),
+// so counting those lines bounds the parts (and the nesting) without parsing anything.
+constexpr std::size_t kMaxDelimiterLines = 100'000;
+// The largest header field: a line that holds a ':' and does not start with white space,
+// with the lines after it that do (RFC 5322 §2.2.3 folding). Body lines are counted too,
+// which only matters for a body that holds 4 MiB of indented lines after a line with a
+// colon, or a single 4 MiB line.
+constexpr std::size_t kMaxFieldBytes = std::size_t{4} << 20;
+// All header fields of all parts and attached messages together, as GMime reads them.
+constexpr std::size_t kMaxHeaderFields = 100'000;
+constexpr std::size_t kMaxHeaderBytes = std::size_t{4} << 20;
+
+void check_shape(std::string_view bytes) {
+  std::size_t delimiters = 0;
+  std::size_t field = 0;  // bytes of the field-like run so far; 0 outside one
+  std::size_t pos = 0;
+  while (pos < bytes.size()) {
+    std::size_t end = bytes.find('\n', pos);
+    end = end == std::string_view::npos ? bytes.size() : end + 1;
+    const std::string_view line = bytes.substr(pos, end - pos);
+    if (line.size() >= 2 && line[0] == '-' && line[1] == '-' && ++delimiters > kMaxDelimiterLines) {
+      throw Error(ErrorCode::Limit,
+                  fmt::format("the message has more than {} lines that start a MIME part "
+                              "(\"--\"); it was not checked",
+                              kMaxDelimiterLines));
+    }
+    if (line[0] == ' ' || line[0] == '\t') {
+      if (field > 0) field += line.size();
+    } else {
+      field = line.find(':') != std::string_view::npos ? line.size() : 0;
+    }
+    if (field > kMaxFieldBytes) {
+      throw Error(ErrorCode::Limit,
+                  fmt::format("the message has a header field (or a line) of more than {} MiB; "
+                              "it was not checked",
+                              kMaxFieldBytes >> 20));
+    }
+    pos = end;
+  }
 }
+
+// A parser over BYTES that counts the header fields GMime reads, in every part and attached
+// message, and ends the input as soon as there are too many: GMime then completes what it
+// has and returns, and check() refuses the result.
+class BoundedParser {
+ public:
+  explicit BoundedParser(std::string_view bytes)
+      // The stream copies BYTES; the parser reads from it.
+      : m_stream(g_mime_stream_mem_new_with_buffer(bytes.data(), bytes.size())),
+        m_parser(g_mime_parser_new_with_stream(m_stream.get())) {
+    g_mime_parser_set_header_regex(m_parser.get(), "^", &BoundedParser::on_header, this);
+  }
+  BoundedParser(const BoundedParser&) = delete;
+  BoundedParser& operator=(const BoundedParser&) = delete;
+
+  [[nodiscard]] GMimeParser* get() const { return m_parser.get(); }
+
+  void check() const {
+    if (!m_exceeded) return;
+    throw Error(ErrorCode::Limit,
+                fmt::format("the message has more than {} header fields, or more than {} MiB of "
+                            "them; it was not checked",
+                            kMaxHeaderFields, kMaxHeaderBytes >> 20));
+  }
+
+ private:
+  static void on_header(GMimeParser* /*parser*/, const char* name, const char* value,
+                        gint64 /*offset*/, gpointer data) {
+    auto* self = static_cast<BoundedParser*>(data);
+    ++self->m_fields;
+    self->m_bytes += std::strlen(name) + (value != nullptr ? std::strlen(value) : 0);
+    if (!self->m_exceeded &&
+        (self->m_fields > kMaxHeaderFields || self->m_bytes > kMaxHeaderBytes)) {
+      self->m_exceeded = true;
+      // Reads past this point now see the end of the input.
+      g_mime_stream_set_bounds(self->m_stream.get(), 0, g_mime_stream_tell(self->m_stream.get()));
+    }
+  }
+
+  GPtr<GMimeStream> m_stream;
+  GPtr<GMimeParser> m_parser;
+  std::size_t m_fields = 0;
+  std::size_t m_bytes = 0;
+  bool m_exceeded = false;
+};
 
 }  // namespace
 
@@ -32,8 +125,10 @@ GPtr<GMimeMessage> parse_message(std::string_view bytes) {
   if (bytes.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     throw Error(ErrorCode::Input, "the input is empty, not a mail message");
   }
-  auto parser = parser_over(bytes);
+  check_shape(bytes);
+  const BoundedParser parser(bytes);
   GPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), nullptr));
+  parser.check();
   if (!message ||
       g_mime_header_list_get_count(g_mime_object_get_header_list(GMIME_OBJECT(message.get()))) ==
           0) {
@@ -44,14 +139,19 @@ GPtr<GMimeMessage> parse_message(std::string_view bytes) {
 
 GPtr<GMimeObject> parse_entity(std::string_view bytes) {
   ensure_init();
-  auto parser = parser_over(bytes);
-  GPtr<GMimeObject> object(g_mime_parser_construct_part(parser.get(), nullptr));
-  if (object) return object;
+  check_shape(bytes);
+  {
+    const BoundedParser parser(bytes);
+    GPtr<GMimeObject> object(g_mime_parser_construct_part(parser.get(), nullptr));
+    parser.check();
+    if (object) return object;
+  }
   // Content without a header block (RFC 4134's and RFC 9216's examples protect bare text) is
   // read as an entity with no fields, which RFC 2045 §5.2 makes text/plain.
   const std::string with_empty_header = "\r\n" + std::string(bytes);
-  auto retry = parser_over(with_empty_header);
-  object.reset(g_mime_parser_construct_part(retry.get(), nullptr));
+  const BoundedParser retry(with_empty_header);
+  GPtr<GMimeObject> object(g_mime_parser_construct_part(retry.get(), nullptr));
+  retry.check();
   if (!object) throw Error(ErrorCode::Input, "the protected content is not a MIME entity");
   return object;
 }
