@@ -142,6 +142,7 @@ std::optional<GcmLengths> gcm_lengths(std::string_view der) {
   std::string_view p = params->content;
   auto nonce = read_tlv(p);
   if (!nonce || nonce->tag != 0x04) return std::nullopt;
+  out.nonce_length = nonce->content.size();
   if (!p.empty()) {
     auto icv = read_tlv(p);
     if (!icv || icv->tag != 0x02 || icv->content.empty() || icv->content.size() > 2) {

@@ -32,8 +32,9 @@ namespace smimekit::cms {
 
 /// The GCM parameters of a DER AuthEnvelopedData (RFC 5083 §2.1, RFC 5084 §3.2).
 struct GcmLengths {
-  std::size_t icv_length = 12;  ///< aes-ICVlen, DEFAULT 12
-  std::size_t mac_length = 0;   ///< the length of the mac field actually present
+  std::size_t nonce_length = 0;  ///< the length of aes-nonce
+  std::size_t icv_length = 12;   ///< aes-ICVlen, DEFAULT 12
+  std::size_t mac_length = 0;    ///< the length of the mac field actually present
 };
 /// std::nullopt when DER is not a plainly encoded AuthEnvelopedData with GCM parameters.
 [[nodiscard]] std::optional<GcmLengths> gcm_lengths(std::string_view der);

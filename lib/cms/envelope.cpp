@@ -162,6 +162,16 @@ Decrypted decrypt(std::string_view der, const std::vector<Identity>& identities)
                   "the AES-GCM parameters or the authentication tag cannot be read: the message "
                   "is damaged");
     }
+    // The nonce likewise: RFC 5084 allows 7 to 13 octets and recommends 12, and OpenSSL 3.0
+    // uses only the first 12 of a longer one, so bytes added to the nonce on the way went
+    // unnoticed and the message still decrypted as authenticated. smimekit writes 12 and
+    // reads only 12.
+    if (gcm->nonce_length != 12) {
+      throw Error(ErrorCode::Decryption,
+                  fmt::format("the AES-GCM nonce is {} octets where 12 are required: the message "
+                              "was changed or damaged",
+                              gcm->nonce_length));
+    }
     if (gcm->mac_length != gcm->icv_length || gcm->mac_length != 16) {
       throw Error(ErrorCode::Decryption,
                   fmt::format("the authentication tag is {} octets where {} are declared and 16 "
