@@ -24,7 +24,9 @@ constexpr std::string_view kAnyExtendedKeyUsage = "2.5.29.37.0";
 // the number of paths grows exponentially long before max_chains is reached.
 constexpr std::size_t kSearchBudget = 10000;
 
-Severity worst(Severity a, Severity b) { return std::max(a, b); }
+Severity worst(Severity a, Severity b) {
+  return std::max(a, b);
+}
 
 Severity worst_of(const std::vector<Finding>& findings) {
   Severity s = Severity::Info;
@@ -41,7 +43,9 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string day(TimePoint t) { return format_time(t).substr(0, 10); }
+std::string day(TimePoint t) {
+  return format_time(t).substr(0, 10);
+}
 
 // --- chain building ------------------------------------------------------------------------
 
@@ -58,7 +62,8 @@ struct ChainSearch {
       limited = true;
       return;
     }
-    const Certificate& tip = path.back();
+    // A copy: the push_back below may move the path.
+    const Certificate tip = path.back();
     if (contains(anchors, tip)) {
       found.push_back(path);
       return;
@@ -94,9 +99,11 @@ void validity_findings(const Certificate& cert, TimePoint when, int warn_days,
         fmt::format("expired on {}: renew it or remove it from use", day(cert.not_after())));
   } else if (when < cert.not_before()) {
     add(out, Severity::Error, "cert_not_yet_valid",
-        fmt::format("not valid before {}: check the issuer's clock or wait", day(cert.not_before())));
+        fmt::format("not valid before {}: check the issuer's clock or wait",
+                    day(cert.not_before())));
   } else if (cert.not_after() - when < std::chrono::hours(24) * warn_days) {
-    const auto days = std::chrono::duration_cast<std::chrono::hours>(cert.not_after() - when).count() / 24;
+    const auto days =
+        std::chrono::duration_cast<std::chrono::hours>(cert.not_after() - when).count() / 24;
     add(out, Severity::Warning, "cert_expiring",
         fmt::format("expires on {}, in {} days: renew it soon", day(cert.not_after()), days));
   } else {
@@ -246,7 +253,8 @@ void extension_findings(const Certificate& cert, const Extensions& ext, Role rol
   if (!ext.ocsp_urls.empty() || !ext.ca_issuer_urls.empty()) {
     std::string list;
     for (const auto& u : ext.ocsp_urls) list += (list.empty() ? "OCSP " : ", OCSP ") + u;
-    for (const auto& u : ext.ca_issuer_urls) list += (list.empty() ? "caIssuers " : ", caIssuers ") + u;
+    for (const auto& u : ext.ca_issuer_urls)
+      list += (list.empty() ? "caIssuers " : ", caIssuers ") + u;
     add(out, Severity::Info, "aia", fmt::format("authority information access: {}", list));
   } else {
     add(out, Severity::Info, "no_aia", "no authority information access (no OCSP responder named)");
@@ -266,18 +274,22 @@ RevocationState crl_state(const std::vector<Status>& statuses) {
   RevocationState s = RevocationState::NotChecked;
   for (Status st : statuses) {
     switch (st) {
-      case Status::Revoked: return RevocationState::Revoked;
+      case Status::Revoked:
+        return RevocationState::Revoked;
       case Status::CrlExpired:
       case Status::CrlNotYetValid:
       case Status::CrlSignatureInvalid:
-      case Status::CaNotAllowedToSignCrl: s = RevocationState::Failed; break;
+      case Status::CaNotAllowedToSignCrl:
+        s = RevocationState::Failed;
+        break;
       case Status::RevocationChecked:
         if (s == RevocationState::NotChecked) s = RevocationState::Good;
         break;
       case Status::NoRevocationData:
         if (s == RevocationState::NotChecked) s = RevocationState::NoData;
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return s;
@@ -290,7 +302,9 @@ void revocation_findings(const CertificateAudit& link, std::vector<Finding>& out
       add(out, Severity::Error, "revoked",
           "revoked: its issuer's CRL lists it; stop using it and get a new one");
       break;
-    case RevocationState::Good: add(out, Severity::Info, "crl_good", "not revoked (CRL checked)"); break;
+    case RevocationState::Good:
+      add(out, Severity::Info, "crl_good", "not revoked (CRL checked)");
+      break;
     case RevocationState::Failed:
       add(out, Severity::Warning, "crl_failed",
           "its issuer's CRL could not be used (expired, not yet valid or badly signed): fetch a "
@@ -321,8 +335,10 @@ bool described_already(Status s) {
     case Status::UntrustedHash:
     case Status::CrlExpired:
     case Status::CrlNotYetValid:
-    case Status::CrlSignatureInvalid: return true;
-    default: return false;
+    case Status::CrlSignatureInvalid:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -385,8 +401,8 @@ ChainAudit judge_chain(const std::vector<Certificate>& path, const AuditInput& i
   chain.reaches_anchor = true;
   chain.detail = result.detail;
   for (std::size_t i = 0; i < path.size(); ++i) {
-    const Role role = i == 0 ? Role::EndEntity
-                             : (i + 1 == path.size() ? Role::Anchor : Role::Intermediate);
+    const Role role =
+        i == 0 ? Role::EndEntity : (i + 1 == path.size() ? Role::Anchor : Role::Intermediate);
     // Botan's chain is the one given (the anchor is the only one it may use); statuses are
     // matched by certificate in case it stopped early.
     std::vector<Status> statuses;
@@ -404,8 +420,9 @@ ChainAudit judge_chain(const std::vector<Certificate>& path, const AuditInput& i
         fmt::format("trusted: reaches the anchor {}", path.back().display_name()));
   } else {
     add(chain.findings, Severity::Error, "chain_not_trusted",
-        fmt::format("not trusted: {}", status_text(is_error(result.status) ? result.status
-                                                                            : Status::InvalidCertificate)));
+        fmt::format(
+            "not trusted: {}",
+            status_text(is_error(result.status) ? result.status : Status::InvalidCertificate)));
   }
   const bool botan_ok = botan_accepts_ignoring_revocation(result);
   if (botan_ok != chain.openssl_trusted) {
@@ -436,8 +453,8 @@ ChainAudit untrusted_chain(const Certificate& leaf, const AuditInput& input, Tim
   }
   chain.reaches_anchor = !chain.links.empty() && chain.links.back().role == Role::Anchor;
   add(chain.findings, Severity::Error, "chain_not_trusted",
-      fmt::format("not trusted: {}", status_text(is_error(result.status) ? result.status
-                                                                          : Status::NoTrustAnchor)));
+      fmt::format("not trusted: {}",
+                  status_text(is_error(result.status) ? result.status : Status::NoTrustAnchor)));
   chain.openssl_trusted = false;
   chain.openssl_detail = "not asked: there is no chain to an anchor";
   return chain;
@@ -447,34 +464,47 @@ ChainAudit untrusted_chain(const Certificate& leaf, const AuditInput& input, Tim
 
 std::string_view severity_name(Severity severity) noexcept {
   switch (severity) {
-    case Severity::Info: return "info";
-    case Severity::Warning: return "warning";
-    case Severity::Error: return "error";
+    case Severity::Info:
+      return "info";
+    case Severity::Warning:
+      return "warning";
+    case Severity::Error:
+      return "error";
   }
   return "error";
 }
 
 std::string_view revocation_state_name(RevocationState state) noexcept {
   switch (state) {
-    case RevocationState::NotChecked: return "not_checked";
-    case RevocationState::Good: return "good";
-    case RevocationState::Revoked: return "revoked";
-    case RevocationState::NoData: return "no_data";
-    case RevocationState::Failed: return "failed";
+    case RevocationState::NotChecked:
+      return "not_checked";
+    case RevocationState::Good:
+      return "good";
+    case RevocationState::Revoked:
+      return "revoked";
+    case RevocationState::NoData:
+      return "no_data";
+    case RevocationState::Failed:
+      return "failed";
   }
   return "failed";
 }
 
 std::string_view role_name(Role role) noexcept {
   switch (role) {
-    case Role::EndEntity: return "end_entity";
-    case Role::Intermediate: return "intermediate";
-    case Role::Anchor: return "anchor";
+    case Role::EndEntity:
+      return "end_entity";
+    case Role::Intermediate:
+      return "intermediate";
+    case Role::Anchor:
+      return "anchor";
   }
   return "end_entity";
 }
 
-Severity CertificateAudit::verdict() const noexcept { return worst_of(findings); }
+Severity CertificateAudit::verdict() const noexcept {
+  return worst_of(findings);
+}
 
 Severity ChainAudit::verdict() const noexcept {
   Severity s = worst_of(findings);
@@ -525,8 +555,13 @@ AuditReport audit_certificates(const AuditInput& input) {
   }
   for (const auto& leaf : input.end_entities) {
     EndEntityAudit entity{leaf, {}, {}};
-    ChainSearch search{candidates, input.anchors, std::max<std::size_t>(input.max_depth, 1),
-                       std::max<std::size_t>(input.max_chains, 1)};
+    ChainSearch search{candidates,
+                       input.anchors,
+                       std::max<std::size_t>(input.max_depth, 1),
+                       std::max<std::size_t>(input.max_chains, 1),
+                       0,
+                       false,
+                       {}};
     std::vector<Certificate> path{leaf};
     search.extend(path);
     for (const auto& found : search.found) {

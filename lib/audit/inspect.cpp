@@ -22,19 +22,26 @@ std::string asn1_string(const ASN1_STRING* s) {
 std::string oid_text(const ASN1_OBJECT* obj) {
   char buf[128];
   const int n = OBJ_obj2txt(buf, sizeof buf, obj, 1);
-  return n > 0 ? std::string(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1))
-               : std::string("?");
+  return n > 0
+             ? std::string(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1))
+             : std::string("?");
 }
 
 // "email:.example.org", "DNS:example.com", "dirName:O=Example", ... for people.
 std::string general_name_text(const GENERAL_NAME* name) {
   switch (name->type) {
-    case GEN_EMAIL: return "email:" + asn1_string(name->d.rfc822Name);
-    case GEN_DNS: return "DNS:" + asn1_string(name->d.dNSName);
-    case GEN_URI: return "URI:" + asn1_string(name->d.uniformResourceIdentifier);
-    case GEN_DIRNAME: return "dirName:" + name_to_string(name->d.directoryName);
-    case GEN_IPADD: return "IP:(" + std::to_string(ASN1_STRING_length(name->d.iPAddress)) + " octets)";
-    default: return "other name form";
+    case GEN_EMAIL:
+      return "email:" + asn1_string(name->d.rfc822Name);
+    case GEN_DNS:
+      return "DNS:" + asn1_string(name->d.dNSName);
+    case GEN_URI:
+      return "URI:" + asn1_string(name->d.uniformResourceIdentifier);
+    case GEN_DIRNAME:
+      return "dirName:" + name_to_string(name->d.directoryName);
+    case GEN_IPADD:
+      return "IP:(" + std::to_string(ASN1_STRING_length(name->d.iPAddress)) + " octets)";
+    default:
+      return "other name form";
   }
 }
 
@@ -77,9 +84,8 @@ Extensions read_extensions(const Certificate& cert) {
     }
   }
 
-  std::unique_ptr<AUTHORITY_INFO_ACCESS, ossl::Deleter<AUTHORITY_INFO_ACCESS_free>>
-      aia(static_cast<AUTHORITY_INFO_ACCESS*>(
-          X509_get_ext_d2i(x, NID_info_access, &crit, nullptr)));
+  std::unique_ptr<AUTHORITY_INFO_ACCESS, ossl::Deleter<AUTHORITY_INFO_ACCESS_free>> aia(
+      static_cast<AUTHORITY_INFO_ACCESS*>(X509_get_ext_d2i(x, NID_info_access, &crit, nullptr)));
   if (aia) {
     for (int i = 0; i < sk_ACCESS_DESCRIPTION_num(aia.get()); ++i) {
       const ACCESS_DESCRIPTION* ad = sk_ACCESS_DESCRIPTION_value(aia.get(), i);
@@ -91,8 +97,8 @@ Extensions read_extensions(const Certificate& cert) {
   }
 
   std::unique_ptr<CRL_DIST_POINTS, ossl::Deleter<CRL_DIST_POINTS_free>> cdp(
-      static_cast<CRL_DIST_POINTS*>(X509_get_ext_d2i(x, NID_crl_distribution_points, &crit,
-                                                     nullptr)));
+      static_cast<CRL_DIST_POINTS*>(
+          X509_get_ext_d2i(x, NID_crl_distribution_points, &crit, nullptr)));
   if (cdp) {
     ext.has_crl_distribution_points = true;
     for (int i = 0; i < sk_DIST_POINT_num(cdp.get()); ++i) {
@@ -105,7 +111,8 @@ Extensions read_extensions(const Certificate& cert) {
     }
   }
 
-  if (const EVP_PKEY* key = X509_get0_pubkey(x); key != nullptr && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
+  if (const EVP_PKEY* key = X509_get0_pubkey(x);
+      key != nullptr && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
     char curve[80] = {0};
     std::size_t len = 0;
     if (EVP_PKEY_get_utf8_string_param(key, "group", curve, sizeof curve, &len) == 1) {
@@ -150,8 +157,8 @@ std::optional<std::string> openssl_verify(const std::vector<Certificate>& chain,
   const int depth = X509_STORE_CTX_get_error_depth(ctx.get());
   ossl::clear_errors();
   if (ok == 1) return std::nullopt;
-  return std::string(X509_verify_cert_error_string(error)) + " (at depth " +
-         std::to_string(depth) + ")";
+  return std::string(X509_verify_cert_error_string(error)) + " (at depth " + std::to_string(depth) +
+         ")";
 }
 
 }  // namespace smimekit::audit_detail

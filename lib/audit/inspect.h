@@ -13,10 +13,10 @@ namespace smimekit::audit_detail {
 struct Extensions {
   bool has_basic_constraints = false;
   bool ca = false;
-  std::optional<long> path_length;  ///< pathLenConstraint, when given
+  std::optional<long> path_length;               ///< pathLenConstraint, when given
   std::vector<std::string> permitted, excluded;  ///< name constraints, as "email:.example.org"
   bool name_constraints_critical = false;
-  std::vector<std::string> policies;  ///< dotted OIDs of certificatePolicies
+  std::vector<std::string> policies;                   ///< dotted OIDs of certificatePolicies
   std::vector<std::string> ocsp_urls, ca_issuer_urls;  ///< authorityInfoAccess
   std::vector<std::string> crl_urls;                   ///< cRLDistributionPoints (URIs)
   bool has_crl_distribution_points = false;

@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -33,9 +33,12 @@ struct Look {
 
 Look look(Severity s) {
   switch (s) {
-    case Severity::Info: return {"#c8e6c9", "#2e7d32"};
-    case Severity::Warning: return {"#ffe0b2", "#e65100"};
-    case Severity::Error: return {"#ffcdd2", "#b71c1c"};
+    case Severity::Info:
+      return {"#c8e6c9", "#2e7d32"};
+    case Severity::Warning:
+      return {"#ffe0b2", "#e65100"};
+    case Severity::Error:
+      return {"#ffcdd2", "#b71c1c"};
   }
   return {"#ffcdd2", "#b71c1c"};
 }
@@ -56,7 +59,9 @@ std::string escaped(std::string_view text) {
   return out;
 }
 
-std::string dot_string(std::string_view text) { return "\"" + escaped(text) + "\""; }
+std::string dot_string(std::string_view text) {
+  return "\"" + escaped(text) + "\"";
+}
 
 // A multi-line label: each line escaped, joined by DOT's own line break.
 std::string label_of(const std::vector<std::string>& lines) {
@@ -101,9 +106,12 @@ struct Node {
 
 std::string role_words(Role role) {
   switch (role) {
-    case Role::EndEntity: return "end entity";
-    case Role::Intermediate: return "intermediate CA";
-    case Role::Anchor: return "trust anchor";
+    case Role::EndEntity:
+      return "end entity";
+    case Role::Intermediate:
+      return "intermediate CA";
+    case Role::Anchor:
+      return "trust anchor";
   }
   return "";
 }
@@ -116,7 +124,8 @@ std::string render_audit_dot(const AuditReport& report) {
   std::set<std::pair<std::string, std::string>> edges;
   auto node_for = [&](const CertificateAudit& link) -> Node& {
     const std::string& key = link.certificate.fingerprint_sha256();
-    auto [it, fresh] = nodes.try_emplace(key, Node{link.certificate, link.role, Severity::Info, {}});
+    auto [it, fresh] =
+        nodes.try_emplace(key, Node{link.certificate, link.role, Severity::Info, {}});
     if (fresh) order.push_back(key);
     // An anchor stays drawn as one even where a chain passes through it as intermediate.
     if (link.role == Role::Anchor) it->second.role = Role::Anchor;
@@ -129,7 +138,8 @@ std::string render_audit_dot(const AuditReport& report) {
         n.verdict = std::max(n.verdict, chain.links[i].verdict());
         add_marks(chain.links[i].findings, n.marks);
         if (i + 1 < chain.links.size()) {
-          edges.insert({node_id(chain.links[i + 1].certificate), node_id(chain.links[i].certificate)});
+          edges.insert(
+              {node_id(chain.links[i + 1].certificate), node_id(chain.links[i].certificate)});
         }
       }
       for (const auto& f : chain.findings) {
@@ -225,22 +235,23 @@ std::string render_audit_svg(const AuditReport& report) {
     const pid_t done = ::waitpid(pid, &status, WNOHANG);
     if (done == pid) break;
     if (done < 0 && errno != EINTR) {
-      throw Error(ErrorCode::Internal, fmt::format("lost Graphviz's 'dot': {}", std::strerror(errno)));
+      throw Error(ErrorCode::Internal,
+                  fmt::format("lost Graphviz's 'dot': {}", std::strerror(errno)));
     }
     if (std::chrono::steady_clock::now() > deadline) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, &status, 0);
-      throw Error(ErrorCode::Internal, "Graphviz's 'dot' took longer than 120 s and was stopped; "
-                                       "use --format dot and draw it with other settings");
+      throw Error(ErrorCode::Internal,
+                  "Graphviz's 'dot' took longer than 120 s and was stopped; "
+                  "use --format dot and draw it with other settings");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::string why = read_file(err);
     while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
-    throw Error(ErrorCode::Internal,
-                fmt::format("Graphviz's 'dot' failed to draw the audit: {}",
-                            why.empty() ? "no message" : why));
+    throw Error(ErrorCode::Internal, fmt::format("Graphviz's 'dot' failed to draw the audit: {}",
+                                                 why.empty() ? "no message" : why));
   }
   return read_file(out);
 }

@@ -47,14 +47,14 @@ std::string render_audit_json(const AuditReport& report) {
         c["findings"] = findings_json(link.findings);
         certs.push_back(std::move(c));
       }
-      chains.push_back({{"verdict", severity_name(chain.verdict())},
-                        {"trusted", chain.trusted},
-                        {"reaches_anchor", chain.reaches_anchor},
-                        {"detail", chain.detail},
-                        {"openssl", {{"trusted", chain.openssl_trusted},
-                                     {"detail", chain.openssl_detail}}},
-                        {"findings", findings_json(chain.findings)},
-                        {"certificates", std::move(certs)}});
+      chains.push_back(
+          {{"verdict", severity_name(chain.verdict())},
+           {"trusted", chain.trusted},
+           {"reaches_anchor", chain.reaches_anchor},
+           {"detail", chain.detail},
+           {"openssl", {{"trusted", chain.openssl_trusted}, {"detail", chain.openssl_detail}}},
+           {"findings", findings_json(chain.findings)},
+           {"certificates", std::move(certs)}});
     }
     json e = certificate_json(entity.certificate);
     e["verdict"] = severity_name(entity.verdict());

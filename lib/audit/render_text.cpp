@@ -11,18 +11,24 @@ namespace {
 
 std::string_view verdict_word(Severity s) {
   switch (s) {
-    case Severity::Info: return "OK";
-    case Severity::Warning: return "WARNING";
-    case Severity::Error: return "ERROR";
+    case Severity::Info:
+      return "OK";
+    case Severity::Warning:
+      return "WARNING";
+    case Severity::Error:
+      return "ERROR";
   }
   return "ERROR";
 }
 
 std::string role_words(Role role) {
   switch (role) {
-    case Role::EndEntity: return "end entity";
-    case Role::Intermediate: return "intermediate CA";
-    case Role::Anchor: return "trust anchor";
+    case Role::EndEntity:
+      return "end entity";
+    case Role::Intermediate:
+      return "intermediate CA";
+    case Role::Anchor:
+      return "trust anchor";
   }
   return "";
 }
@@ -59,8 +65,8 @@ std::string render_audit_text(const AuditReport& report) {
       for (auto it = chain.links.rbegin(); it != chain.links.rend(); ++it, ++depth) {
         const CertificateAudit& link = *it;
         const std::size_t indent = 4 + 3 * depth;
-        out += fmt::format("  {:<7} {:{}}{}{} [{}]\n", verdict_word(link.verdict()), "",
-                           indent - 2, depth == 0 ? "" : "`- ", link.certificate.display_name(),
+        out += fmt::format("  {:<7} {:{}}{}{} [{}]\n", verdict_word(link.verdict()), "", indent - 2,
+                           depth == 0 ? "" : "`- ", link.certificate.display_name(),
                            role_words(link.role));
         const std::size_t detail = 10 + indent + (depth == 0 ? 0 : 3);
         out += fmt::format("{:{}}subject {}\n", "", detail, link.certificate.subject());
