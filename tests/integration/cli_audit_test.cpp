@@ -164,6 +164,18 @@ TEST(CliAudit, SvgOfTheDemoHierarchyShowsRootIntermediateUsersAndMarksExpiredAnd
   EXPECT_TRUE(contains(r.out, "legend")) << r.out;
 }
 
+TEST(CliAudit, SvgWithoutGraphvizSaysWhatToInstall) {
+  // The same binary with a PATH on which there is no dot.
+  test::TempDir dir;
+  const RunResult r =
+      test::run({"env", "PATH=" + p(dir.path()), SMIMEKIT_BINARY, "audit", "--anchor",
+                 p(demo("root.pem")), "--format", "svg", p(demo("alice.pem"))});
+  EXPECT_EQ(r.exit_code, 69) << show(r);
+  EXPECT_TRUE(contains(r.err, "apt-get install graphviz")) << show(r);
+  EXPECT_TRUE(contains(r.err, "--format dot")) << show(r);
+  EXPECT_TRUE(r.out.empty()) << show(r);
+}
+
 TEST(CliAudit, SignedMessageAuditsItsSigner) {
   test::TempDir dir;
   test::write(dir / "msg.eml", test::sample_message());
@@ -216,6 +228,15 @@ TEST(CliAudit, BadInputGetsAClearError) {
   const RunResult empty = cli(concat(audit_demo({}), {p(dir / "empty")}));
   EXPECT_EQ(empty.exit_code, 65) << show(empty);
   EXPECT_TRUE(contains(empty.err, "holds no certificate")) << show(empty);
+
+  const RunResult anchor = cli({"audit", "--anchor", p(dir / "no-root.pem"), p(demo("alice.pem"))});
+  EXPECT_EQ(anchor.exit_code, 66) << show(anchor);
+  EXPECT_TRUE(contains(anchor.err, "no-root.pem")) << show(anchor);
+
+  const RunResult out =
+      cli(concat(audit_demo({"-o", p(dir / "missing" / "out.txt")}), {p(demo("alice.pem"))}));
+  EXPECT_EQ(out.exit_code, 74) << show(out);
+  EXPECT_TRUE(contains(out.err, "out.txt")) << show(out);
 
   const RunResult no_anchor = cli({"audit", p(demo("alice.pem"))});
   EXPECT_EQ(no_anchor.exit_code, 1) << show(no_anchor);

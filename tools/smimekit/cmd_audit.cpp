@@ -31,8 +31,13 @@ struct Gathered {
 
 void gather_directory(const std::filesystem::path& dir, Gathered& g) {
   std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
+  try {
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      if (entry.is_regular_file()) files.push_back(entry.path());
+    }
+  } catch (const std::filesystem::filesystem_error& e) {
+    throw Error(ErrorCode::NoInput,
+                fmt::format("cannot list {}: {}", dir.string(), e.code().message()));
   }
   std::sort(files.begin(), files.end());
   std::size_t found = 0;

@@ -366,6 +366,35 @@ TEST(AuditMade, CrossSignedIntermediateGivesTwoChains) {
   EXPECT_EQ(incoming, 2u) << dot;
 }
 
+// RFC 9216's sample CAs are cross-signed: bob (RSA CA) and dana (Ed25519 CA) each reach both
+// roots, one chain per root (certvalidator's expectations, at 2022-04-21).
+TEST(AuditCorpus, Rfc9216CrossSignedCasGiveTwoChainsEach) {
+  SMIMEKIT_REQUIRE_CORPUS(root, "rfc9216-lamps-samples");
+  const auto dir = root / "certvalidator-rfc9216";
+  AuditInput input;
+  input.anchors = {cert(dir / "Sample_LAMPS_RSA_Certification_Authority.selfsigned.pem"),
+                   cert(dir / "Sample_LAMPS_Ed25519_Certification_Authority.selfsigned.pem")};
+  input.pool = {cert(dir / "Sample_LAMPS_RSA_Certification_Authority.crosssigned.pem"),
+                cert(dir / "Sample_LAMPS_Ed25519_Certification_Authority.crosssigned.pem")};
+  input.end_entities = {cert(dir / "bob@smime.example.sig.pem"),
+                        cert(dir / "dana@smime.example.sig.pem")};
+  input.time = parse_time("2022-04-21");
+  const AuditReport report = audit_certificates(input);
+  ASSERT_EQ(report.entities.size(), 2u);
+  for (const auto& e : report.entities) {
+    ASSERT_EQ(e.chains.size(), 2u) << dump(report);
+    std::vector<std::size_t> lengths;
+    for (const auto& chain : e.chains) {
+      EXPECT_TRUE(chain.trusted) << dump(report);
+      EXPECT_TRUE(chain.openssl_trusted) << dump(report);
+      EXPECT_EQ(find(chain.findings, "validators_disagree"), nullptr) << dump(report);
+      lengths.push_back(chain.links.size());
+    }
+    // The anchor that issued the end entity first (shortest), then through the cross-signed CA.
+    EXPECT_EQ(lengths, (std::vector<std::size_t>{2, 3})) << dump(report);
+  }
+}
+
 // Twenty self-issued CA certificates with one name and key can each be the issuer of any
 // other: the number of paths grows factorially. The search must stop at its bounds, quickly.
 TEST(AuditMade, HostilePoolIsBounded) {
