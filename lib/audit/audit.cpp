@@ -76,7 +76,14 @@ struct ChainSearch {
     for (int pass = 0; pass < 2; ++pass) {
       for (const auto& issuer : candidates) {
         if (contains(anchors, issuer) != (pass == 0)) continue;
-        if (contains(path, issuer) || !audit_detail::may_have_issued(issuer, tip)) continue;
+        if (!audit_detail::may_have_issued(issuer, tip)) continue;
+        // RFC 4158 §2.4.2: the same CA (name and key) twice in a path is a loop, even when
+        // the two certificates differ (cross-certificates pointing back at each other).
+        if (std::any_of(path.begin(), path.end(), [&](const Certificate& c) {
+              return audit_detail::same_subject_and_key(c, issuer);
+            })) {
+          continue;
+        }
         path.push_back(issuer);
         extend(path);
         path.pop_back();

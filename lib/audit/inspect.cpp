@@ -129,6 +129,17 @@ bool may_have_issued(const Certificate& issuer, const Certificate& cert) {
   return result == X509_V_OK;
 }
 
+bool same_subject_and_key(const Certificate& a, const Certificate& b) {
+  X509* x = a.impl().x509.get();
+  X509* y = b.impl().x509.get();
+  if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_subject_name(y)) != 0) return false;
+  const EVP_PKEY* kx = X509_get0_pubkey(x);
+  const EVP_PKEY* ky = X509_get0_pubkey(y);
+  const bool same = kx != nullptr && ky != nullptr && EVP_PKEY_eq(kx, ky) == 1;
+  ossl::clear_errors();
+  return same;
+}
+
 std::optional<std::string> openssl_verify(const std::vector<Certificate>& chain, TimePoint when) {
   if (chain.empty()) return std::string("no certificate");
   ossl::X509StorePtr store(X509_STORE_new());

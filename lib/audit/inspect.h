@@ -28,6 +28,10 @@ struct Extensions {
 /// True when ISSUER's subject and key identifiers fit CERT's issuer (X509_check_issued).
 [[nodiscard]] bool may_have_issued(const Certificate& issuer, const Certificate& cert);
 
+/// True when A and B name the same subject with the same public key: one CA, certified twice.
+/// A path that holds it twice runs in a loop (RFC 4158 §2.4.2).
+[[nodiscard]] bool same_subject_and_key(const Certificate& a, const Certificate& b);
+
 /// OpenSSL's X509_verify_cert over exactly CHAIN (leaf first, anchor last), with the anchor as
 /// the only trusted certificate, at security level 2 (112 bits, no SHA-1), without CRLs.
 /// std::nullopt when it accepts, else its words.

@@ -395,32 +395,44 @@ TEST(AuditCorpus, Rfc9216CrossSignedCasGiveTwoChainsEach) {
   }
 }
 
-// Twenty self-issued CA certificates with one name and key can each be the issuer of any
-// other: the number of paths grows factorially. The search must stop at its bounds, quickly.
+// A hostile pool: six layers of CAs, each layer certified five times by the layer above
+// (one key for all, so it is cheap to make), gives 5^6 = 15,625 paths from the end entity to
+// the top. The search must stop at its bounds, quickly.
 TEST(AuditMade, HostilePoolIsBounded) {
   test::TempDir dir;
-  const std::string key = (dir / "loop.key").string();
+  const std::string key = (dir / "k.key").string();
   openssl({"genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key});
   // Only the extensions given here: the system's default authorityKeyIdentifier would name
-  // the issuer's serial and so tie each certificate to one issuer.
-  test::write(dir / "loop.cnf",
-              "[req]\ndistinguished_name=dn\nx509_extensions=ext\n[dn]\n[ext]\n"
-              "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n"
-              "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
+  // the issuer's serial and so tie each certificate to one issuer certificate.
+  const std::string ca_ext =
+      "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n"
+      "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
+  test::write(dir / "top.cnf",
+              "[req]\ndistinguished_name=dn\nx509_extensions=ext\n[dn]\n[ext]\n" + ca_ext);
+  const std::string top = (dir / "L6.pem").string();
+  openssl({"req", "-x509", "-new", "-config", (dir / "top.cnf").string(), "-key", key, "-subj",
+           "/CN=L6", "-days", "365", "-out", top});
+  test::write(dir / "ca.ext", "[ext]\n" + ca_ext);
   std::vector<Certificate> pool;
-  for (int i = 0; i < 20; ++i) {
-    const std::string out = (dir / ("loop" + std::to_string(i) + ".pem")).string();
-    openssl({"req", "-x509", "-new", "-config", (dir / "loop.cnf").string(), "-key", key, "-subj",
-             "/CN=Loop CA", "-set_serial", std::to_string(i + 1), "-days", "365", "-out", out});
-    pool.push_back(cert(out));
+  std::string issuer = top;
+  for (int layer = 5; layer >= 0; --layer) {
+    const std::string name = "L" + std::to_string(layer);
+    openssl({"req", "-new", "-key", key, "-subj", "/CN=" + name, "-out", (dir / "l.csr").string()});
+    for (int copy = 0; copy < 5; ++copy) {
+      const std::string out = (dir / (name + "-" + std::to_string(copy) + ".pem")).string();
+      openssl({"x509", "-req", "-in", (dir / "l.csr").string(), "-CA", issuer, "-CAkey", key,
+               "-set_serial", std::to_string(layer * 10 + copy + 1), "-days", "365", "-extfile",
+               (dir / "ca.ext").string(), "-extensions", "ext", "-out", out});
+      pool.push_back(cert(out));
+    }
+    issuer = (dir / (name + "-0.pem")).string();
   }
-  const Certificate leaf =
-      issue(dir, "victim", "/CN=Victim", dir / "loop0.pem", key,
-            std::string(kUserExt) + "subjectAltName=email:v@example.org\n", "");
+  const Certificate leaf = issue(dir, "victim", "/CN=Victim", issuer, key,
+                                 std::string(kUserExt) + "subjectAltName=email:v@example.org\n");
   AuditInput input;
   input.end_entities = {leaf};
   input.pool = pool;
-  input.anchors = certs(demo("root.pem"));  // none of the loop reaches it
+  input.anchors = certs(demo("root.pem"));  // the top of the pool does not reach it
   const auto start = std::chrono::steady_clock::now();
   const AuditReport report = audit_certificates(input);
   const auto took = std::chrono::steady_clock::now() - start;
@@ -429,12 +441,40 @@ TEST(AuditMade, HostilePoolIsBounded) {
   EXPECT_NE(find(e.findings, "chain_limit_reached"), nullptr) << dump(report);
   EXPECT_NE(find(e.findings, "no_chain_to_anchor"), nullptr) << dump(report);
 
-  // With one of them as anchor, every path ending in it is a chain: max_chains stops it.
-  input.anchors = {pool[19]};
+  // With the top as anchor every path is a chain: max_chains stops the search.
+  input.anchors = certs(top);
   input.max_chains = 5;
   const AuditReport many = audit_certificates(input);
-  EXPECT_EQ(many.entities.at(0).chains.size(), 5u);
+  EXPECT_EQ(many.entities.at(0).chains.size(), 5u) << dump(many);
+  for (const auto& chain : many.entities.at(0).chains) {
+    EXPECT_EQ(chain.links.size(), 8u);  // victim, L0 ... L5, L6
+    EXPECT_TRUE(chain.trusted) << dump(many);
+  }
   EXPECT_NE(find(many.entities.at(0).findings, "chain_limit_reached"), nullptr);
+}
+
+// Cross-certificates that point back at each other (A by B, B by A) must not make a chain
+// run through the same CA twice.
+TEST(AuditMade, MutualCrossCertificatesAreNotALoop) {
+  test::TempDir dir;
+  const std::string ca_ext =
+      "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+      "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
+  // The demo intermediate certified by the unrelated root, and that root by the intermediate.
+  const Certificate a =
+      issue(dir, "a", "/O=smimekit demo/CN=Demo Intermediate CA", test_cert("unrelated-root.pem"),
+            test_cert("unrelated-root.key"), ca_ext, demo("intermediate.key").string());
+  const Certificate b =
+      issue(dir, "b", "/O=smimekit demo/CN=Unrelated Root CA", demo("intermediate.pem"),
+            demo("intermediate.key"), ca_ext, test_cert("unrelated-root.key").string());
+  AuditInput input;
+  input.end_entities = certs(demo("alice.pem"));
+  input.anchors = certs(demo("root.pem"));
+  input.pool = {cert(demo("intermediate.pem")), a, b};
+  const AuditReport report = audit_certificates(input);
+  // alice -> intermediate -> root only; alice -> a -> b -> (intermediate again) is a loop.
+  ASSERT_EQ(report.entities.at(0).chains.size(), 1u) << dump(report);
+  EXPECT_EQ(report.entities[0].chains[0].links.size(), 3u);
 }
 
 // --- renderers -----------------------------------------------------------------------------
