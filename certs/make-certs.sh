@@ -3,6 +3,11 @@
 #
 #   make-certs.sh demo OUTDIR           new root + intermediate CA and the demo
 #                                       users alice, bob, carol
+#   make-certs.sh audit DEMODIR         two more demo users for the audit, from
+#                                       the intermediate CA in DEMODIR: dave
+#                                       (expired) and erin (revoked, listed in
+#                                       a new DEMODIR/intermediate.crl.pem).
+#                                       Touches no other file.
 #   make-certs.sh test DEMODIR OUTDIR   odd certificates for tests, issued by
 #                                       the intermediate CA found in DEMODIR
 #   make-certs.sh server DEMODIR OUTDIR_DEMO OUTDIR_TEST
@@ -35,10 +40,13 @@ readonly CRL_LAST=20250101000000Z CRL_NEXT=20750101000000Z
 # Test CRL: a bit newer than the demo intermediate CRL it supersedes.
 readonly TEST_CRL_LAST=20250601000000Z TEST_CRL_NEXT=20750601000000Z
 readonly REVOKED_AT=250601000000Z   # openssl ca database format (UTCTime)
+# The expired demo user: valid during 2025 only.
+readonly EXPIRED_START=20250101000000Z EXPIRED_END=20260101000000Z
 
 usage() {
     cat >&2 <<EOF
 usage: $0 demo OUTDIR
+       $0 audit DEMODIR
        $0 test DEMODIR OUTDIR
        $0 server DEMODIR OUTDIR_DEMO OUTDIR_TEST
 EOF
@@ -265,10 +273,43 @@ make_demo() {
             -passout "pass:$PASS"
     done
 
-    # Empty CRLs, so revocation checks (-crl_check_all) can run on the demo.
+    # An empty root CRL, so revocation checks (-crl_check_all) can run on the demo;
+    # the intermediate's CRL comes from make_audit and lists erin.
     gencrl root "$out/root.crl.pem" "$CRL_LAST" "$CRL_NEXT"
-    gencrl intermediate "$out/intermediate.crl.pem" "$CRL_LAST" "$CRL_NEXT"
     public_keys "$out"
+    make_audit "$out"
+}
+
+# The users `smimekit audit` shows going wrong in the demo hierarchy: dave has expired, erin
+# is revoked. The intermediate's CRL is rewritten to list erin (same number and dates as the
+# empty one it replaces, so it stays older than certs/test/revoked.crl.pem).
+make_audit() {
+    local demo=$1 f
+    for f in intermediate.pem intermediate.key; do
+        if [[ ! -f $demo/$f ]]; then
+            echo "error: $demo/$f not found (run '$0 demo $demo' first)" >&2
+            exit 1
+        fi
+    done
+    init_ca intermediate "$demo/intermediate.key"
+    cp "$demo/intermediate.pem" "$WORK/ca-intermediate/ca.pem"
+    local ext
+    genkey rsa2048 "$demo/dave.key"
+    ext=$(user_ext "dave@$MAIL_DOMAIN" "$KU_RSA" emailProtection)
+    issue intermediate "$demo/dave.key" "/O=$ORG/CN=Dave Demo" "$ext" "$demo/dave.pem" \
+        "$EXPIRED_START" "$EXPIRED_END"
+    genkey rsa2048 "$demo/erin.key"
+    ext=$(user_ext "erin@$MAIL_DOMAIN" "$KU_RSA" emailProtection)
+    issue intermediate "$demo/erin.key" "/O=$ORG/CN=Erin Demo" "$ext" "$demo/erin.pem" \
+        "$USER_START" "$USER_END"
+    run openssl ca -batch -config "$WORK/ca-intermediate/ca.cnf" \
+        -revoke "$demo/erin.pem" -crl_reason keyCompromise
+    local db=$WORK/ca-intermediate/index.txt
+    awk -F'\t' -v OFS='\t' -v at="$REVOKED_AT" \
+        '$1 == "R" { sub(/^[0-9]+Z/, at, $3) } { print }' "$db" >"$db.new"
+    mv "$db.new" "$db"
+    gencrl intermediate "$demo/intermediate.crl.pem" "$CRL_LAST" "$CRL_NEXT"
+    public_keys "$demo"
 }
 
 make_test() {
@@ -374,6 +415,7 @@ make_server() {
 
 case ${1:-} in
     demo) [[ $# -eq 2 ]] || usage; make_demo "$2" ;;
+    audit) [[ $# -eq 2 ]] || usage; make_audit "$2" ;;
     test) [[ $# -eq 3 ]] || usage; make_test "$2" "$3" ;;
     server) [[ $# -eq 4 ]] || usage; make_server "$2" "$3" "$4" ;;
     *) usage ;;

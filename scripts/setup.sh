@@ -13,6 +13,8 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev openssl python3
   # the demo and the POP3 tests run a private Dovecot on loopback
   dovecot-core dovecot-pop3d
+  # smimekit audit --format svg runs Graphviz's dot
+  graphviz
 )
 
 missing=()

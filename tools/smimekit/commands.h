@@ -19,5 +19,6 @@ Verb setup_encrypt(CLI::App& parent);
 Verb setup_decrypt(CLI::App& parent);
 Verb setup_fetch(CLI::App& parent);
 Verb setup_demo(CLI::App& parent);
+Verb setup_audit(CLI::App& parent);
 
 }  // namespace smimekit::cli
