@@ -3,6 +3,7 @@
 #include <botan/x509_crl.h>
 #include <botan/x509cert.h>
 #include <botan/x509path.h>
+#include <openssl/x509v3.h>
 
 #include <fmt/format.h>
 
@@ -109,6 +110,48 @@ Status translate_openssl(int error) {
     case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION: return Status::UnknownCriticalExtension;
     default: return Status::InvalidCertificate;
   }
+}
+
+// RFC 5280 4.2.1.10: an excluded subtree whose rfc822Name, dNSName or URI base is empty covers
+// every name of that form (adding labels to the empty domain gives any domain). Botan 2 and
+// OpenSSL 3.0 match nothing against an empty base, so a CA excluded from issuing any mail
+// address could still issue one. The index of the first certificate below such a CA that
+// carries a name of the excluded form, with that form's name.
+std::optional<std::pair<std::size_t, const char*>> empty_exclusion_violation(
+    const std::vector<ChainLink>& chain) {
+  for (std::size_t ca = 1; ca < chain.size(); ++ca) {
+    X509* x = chain[ca].certificate.impl().x509.get();
+    std::unique_ptr<NAME_CONSTRAINTS, ossl::Deleter<NAME_CONSTRAINTS_free>> nc(
+        static_cast<NAME_CONSTRAINTS*>(
+            X509_get_ext_d2i(x, NID_name_constraints, nullptr, nullptr)));
+    if (!nc || nc->excludedSubtrees == nullptr) continue;
+    for (int i = 0; i < sk_GENERAL_SUBTREE_num(nc->excludedSubtrees); ++i) {
+      const GENERAL_NAME* base = sk_GENERAL_SUBTREE_value(nc->excludedSubtrees, i)->base;
+      const int type = base->type;
+      if ((type != GEN_EMAIL && type != GEN_DNS && type != GEN_URI) ||
+          ASN1_STRING_length(base->d.ia5) != 0) {
+        continue;
+      }
+      for (std::size_t below = 0; below < ca; ++below) {
+        const Certificate& cert = chain[below].certificate;
+        bool has = type == GEN_EMAIL && !cert.impl().emails.empty();
+        std::unique_ptr<GENERAL_NAMES, ossl::Deleter<GENERAL_NAMES_free>> names(
+            static_cast<GENERAL_NAMES*>(
+                X509_get_ext_d2i(cert.impl().x509.get(), NID_subject_alt_name, nullptr, nullptr)));
+        for (int n = 0; names && !has && n < sk_GENERAL_NAME_num(names.get()); ++n) {
+          has = sk_GENERAL_NAME_value(names.get(), n)->type == type;
+        }
+        if (has) {
+          ossl::clear_errors();
+          return std::pair{below, type == GEN_EMAIL ? "rfc822Name"
+                                  : type == GEN_DNS ? "dNSName"
+                                                    : "URI"};
+        }
+      }
+    }
+  }
+  ossl::clear_errors();
+  return std::nullopt;
 }
 
 // Botan rebuilds each public key (with its Montgomery parameters) on every validation, which
@@ -300,6 +343,17 @@ ValidationResult PathValidator::Impl::validate_uncached(const Certificate& leaf,
       const std::size_t at = std::min(second->depth, result.chain.size() - 1);
       result.chain[at].statuses.push_back(second->status);
       result.detail = fmt::format("OpenSSL: {}", second->text);
+    }
+  }
+  if (result.trusted) {
+    if (const auto violation = empty_exclusion_violation(result.chain)) {
+      result.trusted = false;
+      result.status = Status::NameConstraintViolated;
+      result.chain[violation->first].statuses.push_back(Status::NameConstraintViolated);
+      result.detail = fmt::format(
+          "a CA of the chain excludes every {0} (an empty excluded subtree) and a certificate "
+          "below it carries a {0}",
+          violation->second);
     }
   }
   // Botan weighs only the keys that sign certificates; the leaf's own key signs the mail.
