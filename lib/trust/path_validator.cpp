@@ -112,46 +112,70 @@ Status translate_openssl(int error) {
   }
 }
 
-// RFC 5280 4.2.1.10: an excluded subtree whose rfc822Name, dNSName or URI base is empty covers
-// every name of that form (adding labels to the empty domain gives any domain). Botan 2 and
-// OpenSSL 3.0 match nothing against an empty base, so a CA excluded from issuing any mail
-// address could still issue one. The index of the first certificate below such a CA that
-// carries a name of the excluded form, with that form's name.
-std::optional<std::pair<std::size_t, const char*>> empty_exclusion_violation(
-    const std::vector<ChainLink>& chain) {
-  for (std::size_t ca = 1; ca < chain.size(); ++ca) {
-    X509* x = chain[ca].certificate.impl().x509.get();
+// Name-constraint cases Botan 2 and OpenSSL 3.0 both get wrong, in the unsafe direction:
+// - RFC 5280 4.2.1.10: an excluded subtree whose rfc822Name, dNSName or URI base is empty
+//   covers every name of that form (adding labels to the empty domain gives any domain); both
+//   match nothing against an empty base, so a CA barred from every mail address could still
+//   issue one;
+// - RFC 9598 section 6: rfc822Name constraints apply to SmtpUTF8Mailbox names, which neither
+//   checks; like Botan 3, such a name under any rfc822Name constraint is refused.
+// The index of the first certificate below the CA that carries the name, and why.
+struct NameConstraintGap {
+  std::size_t at;
+  std::string why;
+};
+
+std::optional<NameConstraintGap> name_constraint_gap(const std::vector<ChainLink>& chain) {
+  using NamesPtr = std::unique_ptr<GENERAL_NAMES, ossl::Deleter<GENERAL_NAMES_free>>;
+  auto has_name = [](const Certificate& cert, int type, int other_nid) {
+    if (type == GEN_EMAIL && !cert.impl().emails.empty()) return true;
+    NamesPtr names(static_cast<GENERAL_NAMES*>(
+        X509_get_ext_d2i(cert.impl().x509.get(), NID_subject_alt_name, nullptr, nullptr)));
+    for (int n = 0; names && n < sk_GENERAL_NAME_num(names.get()); ++n) {
+      const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), n);
+      if (gn->type != type) continue;
+      if (type != GEN_OTHERNAME || OBJ_obj2nid(gn->d.otherName->type_id) == other_nid) return true;
+    }
+    return false;
+  };
+  std::optional<NameConstraintGap> gap;
+  for (std::size_t ca = 1; ca < chain.size() && !gap; ++ca) {
     std::unique_ptr<NAME_CONSTRAINTS, ossl::Deleter<NAME_CONSTRAINTS_free>> nc(
-        static_cast<NAME_CONSTRAINTS*>(
-            X509_get_ext_d2i(x, NID_name_constraints, nullptr, nullptr)));
-    if (!nc || nc->excludedSubtrees == nullptr) continue;
-    for (int i = 0; i < sk_GENERAL_SUBTREE_num(nc->excludedSubtrees); ++i) {
-      const GENERAL_NAME* base = sk_GENERAL_SUBTREE_value(nc->excludedSubtrees, i)->base;
-      const int type = base->type;
-      if ((type != GEN_EMAIL && type != GEN_DNS && type != GEN_URI) ||
-          ASN1_STRING_length(base->d.ia5) != 0) {
-        continue;
+        static_cast<NAME_CONSTRAINTS*>(X509_get_ext_d2i(chain[ca].certificate.impl().x509.get(),
+                                                        NID_name_constraints, nullptr, nullptr)));
+    if (!nc) continue;
+    bool rfc822_constrained = false;
+    for (auto* subtrees : {nc->permittedSubtrees, nc->excludedSubtrees}) {
+      for (int i = 0; subtrees && i < sk_GENERAL_SUBTREE_num(subtrees); ++i) {
+        const GENERAL_NAME* base = sk_GENERAL_SUBTREE_value(subtrees, i)->base;
+        rfc822_constrained = rfc822_constrained || base->type == GEN_EMAIL;
+        const bool empty_exclusion = subtrees == nc->excludedSubtrees &&
+                                     (base->type == GEN_EMAIL || base->type == GEN_DNS ||
+                                      base->type == GEN_URI) &&
+                                     ASN1_STRING_length(base->d.ia5) == 0;
+        for (std::size_t below = 0; empty_exclusion && !gap && below < ca; ++below) {
+          if (has_name(chain[below].certificate, base->type, NID_undef)) {
+            const char* form = base->type == GEN_EMAIL ? "rfc822Name"
+                               : base->type == GEN_DNS ? "dNSName"
+                                                       : "URI";
+            gap = NameConstraintGap{
+                below, fmt::format("a CA of the chain excludes every {0} (an empty excluded "
+                                   "subtree) and a certificate below it carries a {0}",
+                                   form)};
+          }
+        }
       }
-      for (std::size_t below = 0; below < ca; ++below) {
-        const Certificate& cert = chain[below].certificate;
-        bool has = type == GEN_EMAIL && !cert.impl().emails.empty();
-        std::unique_ptr<GENERAL_NAMES, ossl::Deleter<GENERAL_NAMES_free>> names(
-            static_cast<GENERAL_NAMES*>(
-                X509_get_ext_d2i(cert.impl().x509.get(), NID_subject_alt_name, nullptr, nullptr)));
-        for (int n = 0; names && !has && n < sk_GENERAL_NAME_num(names.get()); ++n) {
-          has = sk_GENERAL_NAME_value(names.get(), n)->type == type;
-        }
-        if (has) {
-          ossl::clear_errors();
-          return std::pair{below, type == GEN_EMAIL ? "rfc822Name"
-                                  : type == GEN_DNS ? "dNSName"
-                                                    : "URI"};
-        }
+    }
+    for (std::size_t below = 0; rfc822_constrained && !gap && below < ca; ++below) {
+      if (has_name(chain[below].certificate, GEN_OTHERNAME, NID_id_on_SmtpUTF8Mailbox)) {
+        gap = NameConstraintGap{below,
+                                "an SmtpUTF8Mailbox name under rfc822Name constraints, which "
+                                "neither validator checks (RFC 9598 section 6)"};
       }
     }
   }
   ossl::clear_errors();
-  return std::nullopt;
+  return gap;
 }
 
 // Botan rebuilds each public key (with its Montgomery parameters) on every validation, which
@@ -346,14 +370,11 @@ ValidationResult PathValidator::Impl::validate_uncached(const Certificate& leaf,
     }
   }
   if (result.trusted) {
-    if (const auto violation = empty_exclusion_violation(result.chain)) {
+    if (auto gap = name_constraint_gap(result.chain)) {
       result.trusted = false;
       result.status = Status::NameConstraintViolated;
-      result.chain[violation->first].statuses.push_back(Status::NameConstraintViolated);
-      result.detail = fmt::format(
-          "a CA of the chain excludes every {0} (an empty excluded subtree) and a certificate "
-          "below it carries a {0}",
-          violation->second);
+      result.chain[gap->at].statuses.push_back(Status::NameConstraintViolated);
+      result.detail = std::move(gap->why);
     }
   }
   // Botan weighs only the keys that sign certificates; the leaf's own key signs the mail.

@@ -369,5 +369,34 @@ TEST(PathValidator, EmptyExcludedRfc822NameExcludesEveryAddress) {
   EXPECT_TRUE(elsewhere.trusted) << elsewhere.detail;
 }
 
+// RFC 9598 section 6: rfc822Name constraints cover SmtpUTF8Mailbox names, which Botan 2 and
+// OpenSSL 3.0 do not check (Botan name_constraints suite, smtp-utf8-san-excluded-*). As in
+// Botan 3, an SmtpUTF8Mailbox name under any rfc822Name constraint is refused; under a CA
+// constrained in dNSName only it is not.
+TEST(PathValidator, SmtpUtf8MailboxUnderRfc822ConstraintsIsRefused) {
+  if (!test::have_program("openssl")) GTEST_SKIP() << "the openssl tool is not installed";
+  const test::TempDir dir;
+  const std::string root = (dir / "root").string();
+  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-keyout", root + ".key", "-out", root + ".pem", "-subj", "/CN=root", "-days", "30",
+           "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+           "keyUsage=critical,keyCertSign,cRLSign"});
+  TrustPolicy policy;
+  policy.anchors = {cert(root + ".pem")};
+  const PathValidator v(std::move(policy));
+  // excludedSubtrees [1] { GeneralSubtree { rfc822Name "example.org" } }
+  const Certificate mail_ca =
+      nc_ca(dir, "mailca", "30:11:A1:0F:30:0D:81:0B:65:78:61:6D:70:6C:65:2E:6F:72:67");
+  // excludedSubtrees [1] { GeneralSubtree { dNSName "x.test" } }
+  const Certificate dns_ca = nc_ca(dir, "dnsca", "30:0C:A1:0A:30:08:82:06:78:2E:74:65:73:74");
+  const std::string smtputf8 = "otherName:1.3.6.1.5.5.7.8.9;UTF8:alice@example.org";
+
+  const auto excluded = v.validate(nc_leaf(dir, "excluded", "mailca", smtputf8), {mail_ca});
+  EXPECT_FALSE(excluded.trusted) << "an SmtpUTF8Mailbox in an excluded domain was trusted";
+  EXPECT_EQ(excluded.status, Status::NameConstraintViolated) << excluded.detail;
+  const auto dns_only = v.validate(nc_leaf(dir, "dnsonly", "dnsca", smtputf8), {dns_ca});
+  EXPECT_TRUE(dns_only.trusted) << dns_only.detail;
+}
+
 }  // namespace
 }  // namespace smimekit
