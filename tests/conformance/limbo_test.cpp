@@ -12,7 +12,9 @@
 //      checked outside PathValidator by check_signing_usage);
 //   3. the feature "max-chain-depth": a verifier input PathValidator does not take.
 // The peer name of the cases that are run is ignored: none of them fails through the name
-// alone (the name-constraint cases fail through the constraint, which PathValidator checks).
+// alone (the name-constraint cases fail through the constraint, which PathValidator checks;
+// the five name-constraint-dn cases name a host their directoryName-only leaf lacks, and
+// their SUCCESS sibling permitted-dn-match shows the name is not what they test).
 // key_usage / signature_algorithms are unset in every case that is run.
 // Validation time: the case's, or the snapshot date 2023-12-02 when it has none (limbo's
 // generated certificates are valid 1970..2969, so "now" and that date give the same answer).
