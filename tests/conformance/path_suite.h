@@ -82,7 +82,7 @@ inline const std::map<std::string, std::string> kPathDisagreementClasses = {
      "and OpenSSL 3.0 parse it, and no mail-address check depends on it"},
     {"nc-smtputf8-conservative",
      "smimekit is stricter: an SmtpUTF8Mailbox name under any rfc822Name constraint is refused, "
-     "since neither Botan 2 nor OpenSSL 3.0 matches it (RFC 9598 section 6)"},
+     "since Botan 2 and OpenSSL 3.0 do not fully match it (RFC 9598 section 6)"},
     {"nc-exclusion-missed",
      "smimekit is laxer: an excluded subtree that Botan 2 and OpenSSL 3.0 both fail to match "
      "(IPv4-mapped IPv6, URI userinfo/IP hosts, wildcard DNS names); "
