@@ -3,6 +3,7 @@
 #include <botan/x509_crl.h>
 #include <botan/x509cert.h>
 #include <botan/x509path.h>
+#include <openssl/x509v3.h>
 
 #include <fmt/format.h>
 
@@ -109,6 +110,73 @@ Status translate_openssl(int error) {
     case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION: return Status::UnknownCriticalExtension;
     default: return Status::InvalidCertificate;
   }
+}
+
+// Name-constraint cases Botan 2 and OpenSSL 3.0 both get wrong, in the unsafe direction:
+// - RFC 5280 4.2.1.10: an excluded subtree whose rfc822Name, dNSName or URI base is empty
+//   covers every name of that form (adding labels to the empty domain gives any domain); both
+//   match nothing against an empty base, so a CA barred from every mail address could still
+//   issue one;
+// - RFC 9598 section 6: rfc822Name constraints apply to SmtpUTF8Mailbox names; Botan 2 does not
+//   check them and OpenSSL 3.0 misses the ".domain" and mailbox forms. Like Botan 3, such a
+//   name under any rfc822Name constraint is refused.
+// The index of the first certificate below the CA that carries the name, and why.
+struct NameConstraintGap {
+  std::size_t at;
+  std::string why;
+};
+
+std::optional<NameConstraintGap> name_constraint_gap(const std::vector<ChainLink>& chain) {
+  using NamesPtr = std::unique_ptr<GENERAL_NAMES, ossl::Deleter<GENERAL_NAMES_free>>;
+  auto has_name = [](const Certificate& cert, int type, int other_nid) {
+    if (type == GEN_EMAIL && !cert.impl().emails.empty()) return true;
+    NamesPtr names(static_cast<GENERAL_NAMES*>(
+        X509_get_ext_d2i(cert.impl().x509.get(), NID_subject_alt_name, nullptr, nullptr)));
+    for (int n = 0; names && n < sk_GENERAL_NAME_num(names.get()); ++n) {
+      const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), n);
+      if (gn->type != type) continue;
+      if (type != GEN_OTHERNAME || OBJ_obj2nid(gn->d.otherName->type_id) == other_nid) return true;
+    }
+    return false;
+  };
+  std::optional<NameConstraintGap> gap;
+  for (std::size_t ca = 1; ca < chain.size() && !gap; ++ca) {
+    std::unique_ptr<NAME_CONSTRAINTS, ossl::Deleter<NAME_CONSTRAINTS_free>> nc(
+        static_cast<NAME_CONSTRAINTS*>(X509_get_ext_d2i(chain[ca].certificate.impl().x509.get(),
+                                                        NID_name_constraints, nullptr, nullptr)));
+    if (!nc) continue;
+    bool rfc822_constrained = false;
+    for (auto* subtrees : {nc->permittedSubtrees, nc->excludedSubtrees}) {
+      for (int i = 0; subtrees && i < sk_GENERAL_SUBTREE_num(subtrees); ++i) {
+        const GENERAL_NAME* base = sk_GENERAL_SUBTREE_value(subtrees, i)->base;
+        rfc822_constrained = rfc822_constrained || base->type == GEN_EMAIL;
+        const bool empty_exclusion = subtrees == nc->excludedSubtrees &&
+                                     (base->type == GEN_EMAIL || base->type == GEN_DNS ||
+                                      base->type == GEN_URI) &&
+                                     ASN1_STRING_length(base->d.ia5) == 0;
+        for (std::size_t below = 0; empty_exclusion && !gap && below < ca; ++below) {
+          if (has_name(chain[below].certificate, base->type, NID_undef)) {
+            const char* form = base->type == GEN_EMAIL ? "rfc822Name"
+                               : base->type == GEN_DNS ? "dNSName"
+                                                       : "URI";
+            gap = NameConstraintGap{
+                below, fmt::format("a CA of the chain excludes every {0} (an empty excluded "
+                                   "subtree) and a certificate below it carries a {0}",
+                                   form)};
+          }
+        }
+      }
+    }
+    for (std::size_t below = 0; rfc822_constrained && !gap && below < ca; ++below) {
+      if (has_name(chain[below].certificate, GEN_OTHERNAME, NID_id_on_SmtpUTF8Mailbox)) {
+        gap = NameConstraintGap{below,
+                                "an SmtpUTF8Mailbox name under rfc822Name constraints, which "
+                                "the validators do not fully check (RFC 9598 section 6)"};
+      }
+    }
+  }
+  ossl::clear_errors();
+  return gap;
 }
 
 // Botan rebuilds each public key (with its Montgomery parameters) on every validation, which
@@ -300,6 +368,14 @@ ValidationResult PathValidator::Impl::validate_uncached(const Certificate& leaf,
       const std::size_t at = std::min(second->depth, result.chain.size() - 1);
       result.chain[at].statuses.push_back(second->status);
       result.detail = fmt::format("OpenSSL: {}", second->text);
+    }
+  }
+  if (result.trusted) {
+    if (auto gap = name_constraint_gap(result.chain)) {
+      result.trusted = false;
+      result.status = Status::NameConstraintViolated;
+      result.chain[gap->at].statuses.push_back(Status::NameConstraintViolated);
+      result.detail = std::move(gap->why);
     }
   }
   // Botan weighs only the keys that sign certificates; the leaf's own key signs the mail.

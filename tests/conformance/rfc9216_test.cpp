@@ -18,6 +18,7 @@
 
 #include "cms/cms.h"
 #include "conformance_util.h"
+#include "path_suite.h"
 #include "smimekit/mail.h"
 #include "smimekit/trust.h"
 
@@ -156,6 +157,7 @@ struct ChainCase {
   std::vector<std::string> anchors;        ///< certvalidator-rfc9216/ files
   bool trusted;
   std::optional<Status> status;            ///< the exact failure, when not trusted
+  std::size_t length = 0;  ///< the trusted chain's length; 0: leaf, intermediates, anchor
 };
 
 void PrintTo(const ChainCase& c, std::ostream* os) { *os << c.name; }
@@ -173,17 +175,35 @@ std::vector<ChainCase> chain_cases() {
       {"bob_sig_to_rsa_root", "bob@smime.example.sig.pem", {}, {kRsaSelf}, true, {}},
       {"bob_enc_to_rsa_root", "bob@smime.example.enc.pem", {}, {kRsaSelf}, true, {}},
       {"carlos_sig_to_ed25519_root", "carlos@smime.example.sig.pem", {}, {kEdSelf}, true, {}},
+      {"carlos_enc_to_ed25519_root", "carlos@smime.example.enc.pem", {}, {kEdSelf}, true, {}},
       {"dana_sig_to_ed25519_root", "dana@smime.example.sig.pem", {}, {kEdSelf}, true, {}},
+      {"dana_enc_to_ed25519_root", "dana@smime.example.enc.pem", {}, {kEdSelf}, true, {}},
       // Cross-certification: the Ed25519 CA as certified by the RSA CA, and the other way.
       {"dana_sig_to_rsa_root_via_cross_signed_ed25519_ca", "dana@smime.example.sig.pem",
        {kEdCross}, {kRsaSelf}, true, {}},
       {"bob_sig_to_ed25519_root_via_cross_signed_rsa_ca", "bob@smime.example.sig.pem",
        {kRsaCross}, {kEdSelf}, true, {}},
+      {"alice_sig_to_ed25519_root_via_cross_signed_rsa_ca", "alice@smime.example.sig.pem",
+       {kRsaCross}, {kEdSelf}, true, {}},
+      {"carlos_sig_to_rsa_root_via_cross_signed_ed25519_ca", "carlos@smime.example.sig.pem",
+       {kEdCross}, {kRsaSelf}, true, {}},
+      {"dana_enc_to_rsa_root_via_cross_signed_ed25519_ca", "dana@smime.example.enc.pem",
+       {kEdCross}, {kRsaSelf}, true, {}},
+      // Both cross certificates offered: the path still ends at the one root that is trusted.
+      {"carlos_sig_to_rsa_root_with_both_cross_certs", "carlos@smime.example.sig.pem",
+       {kEdCross, kRsaCross}, {kRsaSelf}, true, {}, 3},
       // The cross-signed Ed25519 CA certificate as the only anchor: it is not bob's issuer
       // (bob is issued by the RSA CA), so there is no path ("no issuer matching Sample LAMPS
       // RSA" in certvalidator).
       {"bob_sig_with_only_cross_signed_ed25519_anchor_fails", "bob@smime.example.sig.pem", {},
        {kEdCross}, false, Status::IssuerNotFound},
+      // The mirror case: the cross-signed RSA CA certificate is not carlos' issuer.
+      {"carlos_sig_with_only_cross_signed_rsa_anchor_fails", "carlos@smime.example.sig.pem", {},
+       {kRsaCross}, false, Status::IssuerNotFound},
+      // The cross certificate pointing the wrong way (the RSA CA certified by the Ed25519 CA)
+      // does not lead dana, issued by the Ed25519 CA, to the RSA root.
+      {"dana_sig_to_rsa_root_with_wrong_cross_cert_fails", "dana@smime.example.sig.pem",
+       {kRsaCross}, {kRsaSelf}, false, Status::IssuerNotFound},
       // Wrong root: dana's chain does not reach the RSA root without the cross certificate.
       {"dana_sig_to_rsa_root_without_cross_cert_fails", "dana@smime.example.sig.pem", {},
        {kRsaSelf}, false, Status::IssuerNotFound},
@@ -206,7 +226,8 @@ TEST_P(Rfc9216Chain, Validate) {
   const ValidationResult r = PathValidator(std::move(policy)).validate(leaf, intermediates);
   EXPECT_EQ(r.trusted, c.trusted) << status_name(r.status) << ": " << r.detail;
   if (c.trusted) {
-    EXPECT_EQ(r.chain.size(), 2 + c.intermediates.size()) << "leaf, intermediates, anchor";
+    EXPECT_EQ(r.chain.size(), c.length != 0 ? c.length : 2 + c.intermediates.size())
+        << "leaf, intermediates, anchor";
   } else if (c.status) {
     EXPECT_EQ(status_name(r.status), status_name(*c.status)) << r.detail;
   }
@@ -216,6 +237,30 @@ INSTANTIATE_TEST_SUITE_P(conformance, Rfc9216Chain, ::testing::ValuesIn(chain_ca
                          [](const ::testing::TestParamInfo<ChainCase>& info) {
                            return info.param.name;
                          });
+
+// The chain cases as one table, in the form of the other path-validation runners (limbo,
+// Botan's suites); certvalidator's expectations and smimekit agree on every one.
+TEST(conformance_rfc9216, ChainTable) {
+  SMIMEKIT_REQUIRE_CORPUS(root, kCorpus);
+  std::vector<PathOutcome> outcomes;
+  for (const ChainCase& c : chain_cases()) {
+    PathOutcome o;
+    o.name = c.name;
+    o.expected = c.trusted;
+    o.expected_text = c.trusted ? "valid" : "invalid";
+    run_path_case(o, [&] {
+      TrustPolicy policy;
+      for (const auto& a : c.anchors) policy.anchors.push_back(load_cert(cv(root) / a));
+      policy.validation_time = at(kValidationTime);
+      std::vector<Certificate> intermediates;
+      for (const auto& i : c.intermediates) intermediates.push_back(load_cert(cv(root) / i));
+      return PathValidator(std::move(policy)).validate(load_first_cert(cv(root) / c.leaf),
+                                                       intermediates);
+    });
+    outcomes.push_back(std::move(o));
+  }
+  check_suite("rfc9216 chains", outcomes, {}, SuitePins{18, 18, 18, 0});
+}
 
 // examples-cms/certs-and-keys/lamps-alice.crt is byte-identical to the certvalidator copy, and
 // is the certificate that signed the RSA examples: the signer of signedByAliceRSA chains to the

@@ -292,5 +292,112 @@ TEST(PathValidator, ValidatorIsReusable) {
   EXPECT_TRUE(validate_user(moved, demo("bob.pem"), demo("bob-chain.pem")).trusted);
 }
 
+// RFC 5280 4.2.1.10: an excluded subtree with an empty rfc822Name covers every mail address.
+// Botan 2 and OpenSSL 3.0 both matched nothing against it and trusted a mail certificate from
+// a CA excluded from issuing any (found by Botan's name_constraints suite,
+// empty-email-excluded-rejects-everything-invalid). The hierarchy is made here with the
+// openssl tool: root -> CA (nameConstraints given as DER) -> leaf.
+void openssl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"openssl"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto r = test::run(argv);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+// Issues certificate NAME (CN=NAME, a new P-256 key) from ISSUER, both files in DIR, with the
+// extensions EXT (openssl x509 -extfile lines).
+Certificate issue(const test::TempDir& dir, const std::string& name, const std::string& issuer,
+                  const std::string& ext) {
+  static int serial = 1;
+  const std::string p = (dir / name).string();
+  const std::string ca = (dir / issuer).string();
+  test::write(dir / (name + ".ext"), ext);
+  openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-keyout", p + ".key", "-out", p + ".csr", "-subj", "/CN=" + name});
+  openssl({"x509", "-req", "-in", p + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
+           "-set_serial", std::to_string(++serial), "-days", "30", "-extfile", p + ".ext", "-out",
+           p + ".pem"});
+  return cert(p + ".pem");
+}
+
+Certificate nc_ca(const test::TempDir& dir, const std::string& name, const std::string& nc_der) {
+  return issue(dir, name, "root",
+               "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+               "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+               "nameConstraints=critical,DER:" +
+                   nc_der + "\n");
+}
+
+Certificate nc_leaf(const test::TempDir& dir, const std::string& name, const std::string& ca,
+                    const std::string& san) {
+  return issue(dir, name, ca,
+               "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+               "extendedKeyUsage=emailProtection\nsubjectAltName=" +
+                   san +
+                   "\n"
+                   "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
+}
+
+TEST(PathValidator, EmptyExcludedRfc822NameExcludesEveryAddress) {
+  if (!test::have_program("openssl")) GTEST_SKIP() << "the openssl tool is not installed";
+  const test::TempDir dir;
+  const std::string root = (dir / "root").string();
+  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-keyout", root + ".key", "-out", root + ".pem", "-subj", "/CN=root", "-days", "30",
+           "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+           "keyUsage=critical,keyCertSign,cRLSign"});
+  TrustPolicy policy;
+  policy.anchors = {cert(root + ".pem")};
+  const PathValidator v(std::move(policy));
+  // excludedSubtrees [1] { GeneralSubtree { rfc822Name "" } }
+  const Certificate none = nc_ca(dir, "none", "30:06:A1:04:30:02:81:00");
+  // excludedSubtrees [1] { GeneralSubtree { rfc822Name "x.test" } }
+  const Certificate other = nc_ca(dir, "other", "30:0C:A1:0A:30:08:81:06:78:2E:74:65:73:74");
+
+  const auto mail = v.validate(nc_leaf(dir, "mail", "none", "email:alice@example.org"), {none});
+  EXPECT_FALSE(mail.trusted) << "a CA excluded from every address issued one";
+  EXPECT_EQ(mail.status, Status::NameConstraintViolated) << mail.detail;
+  ASSERT_FALSE(mail.chain.empty());
+  EXPECT_TRUE(has_status(mail, Status::NameConstraintViolated));
+
+  // Only the excluded form counts: a certificate without a mail address passes, and a CA
+  // that excludes one domain still issues for another.
+  const auto host = v.validate(nc_leaf(dir, "host", "none", "DNS:host.example.org"), {none});
+  EXPECT_TRUE(host.trusted) << host.detail;
+  const auto elsewhere =
+      v.validate(nc_leaf(dir, "elsewhere", "other", "email:alice@example.org"), {other});
+  EXPECT_TRUE(elsewhere.trusted) << elsewhere.detail;
+}
+
+// RFC 9598 section 6: rfc822Name constraints cover SmtpUTF8Mailbox names, which Botan 2 and
+// OpenSSL 3.0 do not check (Botan name_constraints suite, smtp-utf8-san-excluded-*). As in
+// Botan 3, an SmtpUTF8Mailbox name under any rfc822Name constraint is refused; under a CA
+// constrained in dNSName only it is not.
+TEST(PathValidator, SmtpUtf8MailboxUnderRfc822ConstraintsIsRefused) {
+  if (!test::have_program("openssl")) GTEST_SKIP() << "the openssl tool is not installed";
+  const test::TempDir dir;
+  const std::string root = (dir / "root").string();
+  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-keyout", root + ".key", "-out", root + ".pem", "-subj", "/CN=root", "-days", "30",
+           "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+           "keyUsage=critical,keyCertSign,cRLSign"});
+  TrustPolicy policy;
+  policy.anchors = {cert(root + ".pem")};
+  const PathValidator v(std::move(policy));
+  // excludedSubtrees [1] { GeneralSubtree { rfc822Name ".example.org" } }: every domain
+  // below example.org (OpenSSL 3.0 does match the host form "example.org" itself).
+  const Certificate mail_ca =
+      nc_ca(dir, "mailca", "30:12:A1:10:30:0E:81:0C:2E:65:78:61:6D:70:6C:65:2E:6F:72:67");
+  // excludedSubtrees [1] { GeneralSubtree { dNSName "x.test" } }
+  const Certificate dns_ca = nc_ca(dir, "dnsca", "30:0C:A1:0A:30:08:82:06:78:2E:74:65:73:74");
+  const std::string smtputf8 = "otherName:1.3.6.1.5.5.7.8.9;UTF8:alice@sub.example.org";
+
+  const auto excluded = v.validate(nc_leaf(dir, "excluded", "mailca", smtputf8), {mail_ca});
+  EXPECT_FALSE(excluded.trusted) << "an SmtpUTF8Mailbox in an excluded domain was trusted";
+  EXPECT_EQ(excluded.status, Status::NameConstraintViolated) << excluded.detail;
+  const auto dns_only = v.validate(nc_leaf(dir, "dnsonly", "dnsca", smtputf8), {dns_ca});
+  EXPECT_TRUE(dns_only.trusted) << dns_only.detail;
+}
+
 }  // namespace
 }  // namespace smimekit
