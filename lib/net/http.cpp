@@ -31,7 +31,8 @@ constexpr std::size_t kMaxInterimResponses = 5;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -60,8 +61,9 @@ class Stream {
       } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
         wait(POLLOUT, "sending the request");
       } else if (errno != EINTR) {
-        throw Error(ErrorCode::Network, fmt::format("the connection broke while sending the request: {}",
-                                                    std::strerror(errno)));
+        throw Error(ErrorCode::Network,
+                    fmt::format("the connection broke while sending the request: {}",
+                                std::strerror(errno)));
       }
     }
   }
@@ -73,14 +75,16 @@ class Stream {
       const auto lf = m_buffer.find('\n', m_begin + scanned);
       if (lf != std::string::npos) {
         std::size_t length = lf - m_begin;
-        if (length > max) protocol_error(url, fmt::format("a response line is longer than {} octets", max));
+        if (length > max)
+          protocol_error(url, fmt::format("a response line is longer than {} octets", max));
         std::string out = m_buffer.substr(m_begin, length);
         m_begin = lf + 1;
         if (!out.empty() && out.back() == '\r') out.pop_back();
         return out;
       }
       scanned = m_buffer.size() - m_begin;
-      if (scanned > max) protocol_error(url, fmt::format("a response line is longer than {} octets", max));
+      if (scanned > max)
+        protocol_error(url, fmt::format("a response line is longer than {} octets", max));
       if (!fill()) protocol_error(url, "the response ended in the middle of a line");
     }
   }
@@ -117,21 +121,22 @@ class Stream {
 
  private:
   std::chrono::milliseconds remaining() const {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now());
     return std::max(left, std::chrono::milliseconds(0));
   }
 
   void wait(short events, std::string_view doing) {
     const auto left = remaining();
     if (left.count() == 0) {
-      throw Error(ErrorCode::Network,
-                  fmt::format("the server did not answer within {} ms while {}", m_timeout.count(), doing));
+      throw Error(ErrorCode::Network, fmt::format("the server did not answer within {} ms while {}",
+                                                  m_timeout.count(), doing));
     }
     try {
       wait_for(m_fd, events, left, doing);
     } catch (const Error&) {
-      throw Error(ErrorCode::Network,
-                  fmt::format("the server did not answer within {} ms while {}", m_timeout.count(), doing));
+      throw Error(ErrorCode::Network, fmt::format("the server did not answer within {} ms while {}",
+                                                  m_timeout.count(), doing));
     }
   }
 
@@ -152,7 +157,8 @@ class Stream {
         wait(POLLIN, "reading the response");
       } else if (errno != EINTR) {
         throw Error(ErrorCode::Network,
-                    fmt::format("the connection broke while reading the response: {}", std::strerror(errno)));
+                    fmt::format("the connection broke while reading the response: {}",
+                                std::strerror(errno)));
       }
     }
   }
@@ -172,13 +178,15 @@ std::optional<std::size_t> parse_size(std::string_view text, int base) {
   return value;
 }
 
-std::string request(std::string_view method, std::string_view url_text, std::string_view content_type,
-                    std::string_view body, const HttpLimits& limits) {
+std::string request(std::string_view method, std::string_view url_text,
+                    std::string_view content_type, std::string_view body,
+                    const HttpLimits& limits) {
   const auto url = parse_http_url(url_text);
   if (!url) {
-    throw Error(ErrorCode::Usage,
-                fmt::format("'{}' is not an http:// URL (only plain HTTP is used for revocation data)",
-                            url_text));
+    throw Error(
+        ErrorCode::Usage,
+        fmt::format("'{}' is not an http:// URL (only plain HTTP is used for revocation data)",
+                    url_text));
   }
   Stream stream(*url, limits.timeout);
   const bool v6 = url->host.find(':') != std::string::npos;
@@ -205,7 +213,8 @@ std::string request(std::string_view method, std::string_view url_text, std::str
       protocol_error(url_text, "the server did not answer with HTTP/1.x");
     }
     const auto code = parse_size(std::string_view(line).substr(9, 3), 10);
-    if (!code || *code < 100 || *code > 599) protocol_error(url_text, "the HTTP status line is malformed");
+    if (!code || *code < 100 || *code > 599)
+      protocol_error(url_text, "the HTTP status line is malformed");
     status = static_cast<int>(*code);
     reason = std::string(trim(std::string_view(line).substr(12)));
     content_length.reset();
@@ -214,10 +223,12 @@ std::string request(std::string_view method, std::string_view url_text, std::str
       const std::string field = stream.line(url_text, kMaxHeaderLine);
       if (field.empty()) break;
       if (fields >= kMaxHeaderFields) {
-        protocol_error(url_text, fmt::format("the response has more than {} header fields", kMaxHeaderFields));
+        protocol_error(
+            url_text, fmt::format("the response has more than {} header fields", kMaxHeaderFields));
       }
       const auto colon = field.find(':');
-      if (colon == std::string::npos) protocol_error(url_text, "a response header field has no colon");
+      if (colon == std::string::npos)
+        protocol_error(url_text, "a response header field has no colon");
       const std::string_view name(field.data(), colon);
       const std::string_view value = trim(std::string_view(field).substr(colon + 1));
       if (iequals(name, "Content-Length")) {
@@ -235,7 +246,8 @@ std::string request(std::string_view method, std::string_view url_text, std::str
       }
     }
     if (status >= 200) break;
-    if (interim >= kMaxInterimResponses) protocol_error(url_text, "too many interim (1xx) responses");
+    if (interim >= kMaxInterimResponses)
+      protocol_error(url_text, "too many interim (1xx) responses");
   }
   if (status >= 300 && status < 400) {
     // RFC 5280 §4.2.1.13 and RFC 6960 name the place itself; a redirect could send the
@@ -243,7 +255,8 @@ std::string request(std::string_view method, std::string_view url_text, std::str
     protocol_error(url_text, fmt::format("the server redirects ({} {}); redirects are not followed",
                                          status, reason));
   }
-  if (status != 200) protocol_error(url_text, fmt::format("the server answered {} {}", status, reason));
+  if (status != 200)
+    protocol_error(url_text, fmt::format("the server answered {} {}", status, reason));
 
   std::string out;
   if (chunked) {
@@ -254,20 +267,23 @@ std::string request(std::string_view method, std::string_view url_text, std::str
       if (!size) protocol_error(url_text, "a chunk size is malformed");
       if (*size == 0) break;
       if (*size > limits.max_body - out.size()) {
-        throw Error(ErrorCode::Limit,
-                    fmt::format("the response from {} is larger than {} octets", url_text, limits.max_body));
+        throw Error(ErrorCode::Limit, fmt::format("the response from {} is larger than {} octets",
+                                                  url_text, limits.max_body));
       }
       stream.take(url_text, *size, out);
-      if (!stream.line(url_text, 2).empty()) protocol_error(url_text, "a chunk does not end with CRLF");
+      if (!stream.line(url_text, 2).empty())
+        protocol_error(url_text, "a chunk does not end with CRLF");
     }
     for (std::size_t fields = 0; !stream.line(url_text, kMaxHeaderLine).empty(); ++fields) {
-      if (fields >= kMaxHeaderFields) protocol_error(url_text, "the response has too many trailer fields");
+      if (fields >= kMaxHeaderFields)
+        protocol_error(url_text, "the response has too many trailer fields");
     }
   } else if (content_length) {
     const std::size_t announced = content_length.value();
     if (announced > limits.max_body) {
-      throw Error(ErrorCode::Limit, fmt::format("the response from {} is larger than {} octets ({})",
-                                                url_text, limits.max_body, announced));
+      throw Error(ErrorCode::Limit,
+                  fmt::format("the response from {} is larger than {} octets ({})", url_text,
+                              limits.max_body, announced));
     }
     stream.take(url_text, announced, out);
   } else {
@@ -280,7 +296,8 @@ std::string request(std::string_view method, std::string_view url_text, std::str
 
 std::optional<HttpUrl> parse_http_url(std::string_view url) {
   constexpr std::string_view kScheme = "http://";
-  if (url.size() < kScheme.size() || !iequals(url.substr(0, kScheme.size()), kScheme)) return std::nullopt;
+  if (url.size() < kScheme.size() || !iequals(url.substr(0, kScheme.size()), kScheme))
+    return std::nullopt;
   for (char c : url) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return std::nullopt;
   }

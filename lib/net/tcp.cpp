@@ -23,11 +23,13 @@ namespace {
 }
 
 std::string duration_text(std::chrono::milliseconds t) {
-  return t.count() % 1000 == 0 ? fmt::format("{} s", t.count() / 1000) : fmt::format("{} ms", t.count());
+  return t.count() % 1000 == 0 ? fmt::format("{} s", t.count() / 1000)
+                               : fmt::format("{} ms", t.count());
 }
 
 int connect_one(const addrinfo* ai, std::chrono::milliseconds timeout, std::string& why) {
-  const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+  const int fd =
+      ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
   if (fd < 0) {
     why = std::strerror(errno);
     return -1;

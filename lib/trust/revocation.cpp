@@ -47,9 +47,12 @@ std::string sha256_hex(std::string_view data) {
 
 std::string_view kind_name(Kind kind) {
   switch (kind) {
-    case Kind::Good: return "good";
-    case Kind::Revoked: return "revoked";
-    case Kind::Unknown: return "unknown";
+    case Kind::Good:
+      return "good";
+    case Kind::Revoked:
+      return "revoked";
+    case Kind::Unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -120,9 +123,14 @@ Verified verify_ocsp(std::string_view der, const Certificate& cert, const Certif
   const auto next = next_update != nullptr ? from_asn1_time(next_update) : std::nullopt;
   out.expires = next.value_or(now + std::chrono::seconds(kNoNextUpdateMaxAgeSeconds));
   switch (status) {
-    case V_OCSP_CERTSTATUS_GOOD: out.kind = Kind::Good; break;
-    case V_OCSP_CERTSTATUS_REVOKED: out.kind = Kind::Revoked; break;
-    default: out.why = "the responder does not know the certificate";
+    case V_OCSP_CERTSTATUS_GOOD:
+      out.kind = Kind::Good;
+      break;
+    case V_OCSP_CERTSTATUS_REVOKED:
+      out.kind = Kind::Revoked;
+      break;
+    default:
+      out.why = "the responder does not know the certificate";
   }
   return out;
 }
@@ -188,13 +196,14 @@ Verified verify_crl(std::string_view der, std::string_view url, const Certificat
     return out;
   }
   if (!next || now > *next + skew) {
-    out.why = next ? "the CRL is out of date (its nextUpdate has passed)" : "the CRL has no nextUpdate";
+    out.why =
+        next ? "the CRL is out of date (its nextUpdate has passed)" : "the CRL has no nextUpdate";
     return out;
   }
   out.expires = *next;
   X509_REVOKED* entry = nullptr;
-  out.kind = X509_CRL_get0_by_cert(crl, &entry, cert.impl().x509.get()) == 1 ? Kind::Revoked
-                                                                               : Kind::Good;
+  out.kind =
+      X509_CRL_get0_by_cert(crl, &entry, cert.impl().x509.get()) == 1 ? Kind::Revoked : Kind::Good;
   return out;
 }
 
@@ -208,7 +217,8 @@ std::vector<std::string> http_only(std::vector<std::string> urls) {
 std::vector<std::string> ocsp_responders(const Certificate& cert) {
   std::vector<std::string> out;
   STACK_OF(OPENSSL_STRING)* urls = X509_get1_ocsp(cert.impl().x509.get());
-  for (int i = 0; i < sk_OPENSSL_STRING_num(urls); ++i) out.emplace_back(sk_OPENSSL_STRING_value(urls, i));
+  for (int i = 0; i < sk_OPENSSL_STRING_num(urls); ++i)
+    out.emplace_back(sk_OPENSSL_STRING_value(urls, i));
   X509_email_free(urls);
   return http_only(std::move(out));
 }
@@ -252,7 +262,8 @@ namespace detail {
 
 RevocationChecker::RevocationChecker(RevocationPolicy policy) : m_policy(std::move(policy)) {}
 
-RevocationOutcome RevocationChecker::check(const Certificate& cert, const Certificate& issuer) const {
+RevocationOutcome RevocationChecker::check(const Certificate& cert,
+                                           const Certificate& issuer) const {
   const auto responders = ocsp_responders(cert);
   const auto points = crl_distribution_points(cert);
   RevocationOutcome out;
@@ -278,10 +289,12 @@ RevocationOutcome RevocationChecker::check(const Certificate& cert, const Certif
 
 RevocationOutcome RevocationChecker::check_ocsp(const Certificate& cert, const Certificate& issuer,
                                                 const std::string& url) const {
-  const std::string key = "ocsp-" + sha256_hex(cert.fingerprint_sha256() + issuer.fingerprint_sha256());
+  const std::string key =
+      "ocsp-" + sha256_hex(cert.fingerprint_sha256() + issuer.fingerprint_sha256());
   if (const std::string der = cached(key); !der.empty()) {
     const Verified v = verify_ocsp(der, cert, issuer, nullptr);
-    if (v.kind) return {*v.kind, false, fmt::format("OCSP {} (cached): {}", url, kind_name(*v.kind))};
+    if (v.kind)
+      return {*v.kind, false, fmt::format("OCSP {} (cached): {}", url, kind_name(*v.kind))};
   }
   if (const std::string why = recent_failure(url); !why.empty()) {
     return {Kind::Unknown, false, fmt::format("OCSP {}: {} (not tried again)", url, why)};
@@ -290,10 +303,12 @@ RevocationOutcome RevocationChecker::check_ocsp(const Certificate& cert, const C
   OCSP_CERTID* id = OCSP_cert_to_id(EVP_sha1(), cert.impl().x509.get(), issuer.impl().x509.get());
   if (!request || id == nullptr || OCSP_request_add0_id(request.get(), id) == nullptr) {
     OCSP_CERTID_free(id);
-    return {Kind::Unknown, false, fmt::format("OCSP {}: cannot build a request: {}", url, ossl::drain_errors())};
+    return {Kind::Unknown, false,
+            fmt::format("OCSP {}: cannot build a request: {}", url, ossl::drain_errors())};
   }
   if (OCSP_request_add1_nonce(request.get(), nullptr, -1) != 1) {
-    return {Kind::Unknown, false, fmt::format("OCSP {}: cannot add a nonce: {}", url, ossl::drain_errors())};
+    return {Kind::Unknown, false,
+            fmt::format("OCSP {}: cannot add a nonce: {}", url, ossl::drain_errors())};
   }
   const int length = i2d_OCSP_REQUEST(request.get(), nullptr);
   std::string body(static_cast<std::size_t>(std::max(length, 0)), '\0');
@@ -301,7 +316,8 @@ RevocationOutcome RevocationChecker::check_ocsp(const Certificate& cert, const C
   i2d_OCSP_REQUEST(request.get(), &q);
   std::string answer;
   try {
-    answer = net::http_post(url, "application/ocsp-request", body, {m_policy.timeout, kMaxOcspResponse});
+    answer =
+        net::http_post(url, "application/ocsp-request", body, {m_policy.timeout, kMaxOcspResponse});
   } catch (const Error& e) {
     note_failure(url, e.what());
     return {Kind::Unknown, false, fmt::format("OCSP {}: {}", url, e.what())};
@@ -317,7 +333,8 @@ RevocationOutcome RevocationChecker::check_crl(const Certificate& cert, const Ce
   const std::string key = "crl-" + sha256_hex(url);
   if (const std::string der = cached(key); !der.empty()) {
     const Verified v = verify_crl(der, url, cert, issuer);
-    if (v.kind) return {*v.kind, false, fmt::format("CRL {} (cached): {}", url, kind_name(*v.kind))};
+    if (v.kind)
+      return {*v.kind, false, fmt::format("CRL {} (cached): {}", url, kind_name(*v.kind))};
   }
   if (const std::string why = recent_failure(url); !why.empty()) {
     return {Kind::Unknown, false, fmt::format("CRL {}: {} (not tried again)", url, why)};
@@ -356,7 +373,8 @@ std::string RevocationChecker::cached(const std::string& key) const {
   }
 }
 
-void RevocationChecker::remember(const std::string& key, const std::string& der, TimePoint expires) const {
+void RevocationChecker::remember(const std::string& key, const std::string& der,
+                                 TimePoint expires) const {
   {
     std::lock_guard lock(m_mutex);
     m_cache.insert_or_assign(key, Entry{der, expires});
