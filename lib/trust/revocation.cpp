@@ -275,13 +275,15 @@ RevocationOutcome RevocationChecker::check(const Certificate& cert,
   std::vector<std::string> failures;
   for (const auto& url : responders) {
     auto r = check_ocsp(cert, issuer, url);
-    if (r.kind != Kind::Unknown) return r;
     failures.push_back(std::move(r.how));
+    if (r.kind != Kind::Unknown)
+      return {r.kind, false, fmt::format("{}", fmt::join(failures, "; "))};
   }
   for (const auto& url : points) {
     auto r = check_crl(cert, issuer, url);
-    if (r.kind != Kind::Unknown) return r;
     failures.push_back(std::move(r.how));
+    if (r.kind != Kind::Unknown)
+      return {r.kind, false, fmt::format("{}", fmt::join(failures, "; "))};
   }
   out.how = fmt::format("{}", fmt::join(failures, "; "));
   return out;
