@@ -137,6 +137,13 @@ TEST(Http, RefusesRedirectsAndErrorStatuses) {
 }
 
 TEST(Http, MalformedResponsesAreProtocolErrors) {
+  std::string many_fields = "HTTP/1.1 200 OK\r\n";
+  for (int i = 0; i < 101; ++i) many_fields += "X-Field: 1\r\n";
+  const std::string long_line = "HTTP/1.1 200 OK\r\nX-Long: " + std::string(9000, 'a') + "\r\n\r\n";
+  for (const std::string& raw : {many_fields + "\r\n", long_line}) {
+    auto server = raw_server(raw);
+    EXPECT_EQ(code_of([&] { (void)http_get(server.url("/"), kLimits); }), ErrorCode::Protocol);
+  }
   for (const char* raw : {"SSH-2.0-OpenSSH\r\n", "HTTP/1.1 2x0 OK\r\n\r\n",
                           "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab",
                           "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
