@@ -500,6 +500,20 @@ TEST_F(RevocationCli, RevokedSignerIsInvalidAndOfflineSendsNothing) {
   EXPECT_EQ(pki->hits("/ca"), before + 1);
 }
 
+TEST_F(RevocationCli, JsonSaysHowEachCertificateWasChecked) {
+  const auto r = cli(verify("good", {"--json"}));
+  EXPECT_EQ(r.exit_code, 0) << show(r);
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& chain = j.at("signers").at(0).at("chain");
+  EXPECT_NE(chain.at(0).at("revocation").get<std::string>().find("OCSP http://127.0.0.1:"),
+            std::string::npos)
+      << r.out;
+  const auto& statuses = chain.at(0).at("statuses");
+  EXPECT_NE(std::find(statuses.begin(), statuses.end(), "revocation_checked"), statuses.end())
+      << r.out;
+  EXPECT_EQ(chain.at(1).at("revocation"), "") << r.out;  // the anchor is not asked about
+}
+
 TEST_F(RevocationCli, UnknownModeIsAUsageError) {
   const auto r = cli(verify("good", {"--revocation", "maybe"}));
   EXPECT_EQ(r.exit_code, 64) << show(r);
