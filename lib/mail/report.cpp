@@ -97,7 +97,8 @@ nlohmann::json signer_json(const SignerReport& signer, const Layer& layer) {
   for (const auto& link : signer.trust.chain) {
     chain.push_back({{"subject", link.certificate.subject()},
                      {"fingerprint_sha256", link.certificate.fingerprint_sha256()},
-                     {"statuses", status_list(link.statuses)}});
+                     {"statuses", status_list(link.statuses)},
+                     {"revocation", link.revocation}});
   }
   j["chain"] = std::move(chain);
   return j;
@@ -156,6 +157,13 @@ std::string summarize(const Report& report) {
         out += fmt::format("{}VALID signature by {} (chain: {})", out.empty() ? "" : "; ",
                            c.email_addresses().empty() ? c.display_name() : c.email_addresses().front(),
                            chain_text(*s));
+        // Soft-fail: the verdict stands, but the reader must know it rests on no answer.
+        for (const auto& link : s->trust.chain) {
+          if (std::find(link.statuses.begin(), link.statuses.end(), Status::RevocationUnchecked) !=
+              link.statuses.end()) {
+            out += fmt::format(" [revocation of {} could not be checked]", link.certificate.display_name());
+          }
+        }
       }
       return out;
     }

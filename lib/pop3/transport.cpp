@@ -20,11 +20,14 @@
 #include <fmt/format.h>
 
 #include "core/openssl.h"
+#include "net/tcp.h"
 #include "smimekit/error.h"
 
 namespace smimekit::pop3::detail {
 
 namespace {
+
+using net::wait_for;
 
 using SslCtxPtr = std::unique_ptr<SSL_CTX, ossl::Deleter<SSL_CTX_free>>;
 using SslPtr = std::unique_ptr<SSL, ossl::Deleter<SSL_free>>;
@@ -36,53 +39,6 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 bool is_ip_literal(const std::string& host) {
   unsigned char buffer[sizeof(in6_addr)];
   return inet_pton(AF_INET, host.c_str(), buffer) == 1 || inet_pton(AF_INET6, host.c_str(), buffer) == 1;
-}
-
-/// Waits until FD is ready for EVENTS or the timeout passes.
-void wait_for(int fd, short events, std::chrono::milliseconds timeout, std::string_view doing) {
-  pollfd p{fd, events, 0};
-  for (;;) {
-    const int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
-    if (n > 0) return;
-    if (n == 0) {
-      network_error(fmt::format("the server did not answer within {} s while {}",
-                                timeout.count() / 1000, doing));
-    }
-    if (errno != EINTR) network_error(fmt::format("poll failed: {}", std::strerror(errno)));
-  }
-}
-
-int connect_one(const addrinfo* ai, std::chrono::milliseconds timeout, std::string& why) {
-  const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-  if (fd < 0) {
-    why = std::strerror(errno);
-    return -1;
-  }
-  if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-    why = std::strerror(errno);
-    ::close(fd);
-    return -1;
-  }
-  pollfd p{fd, POLLOUT, 0};
-  int n;
-  do {
-    n = ::poll(&p, 1, static_cast<int>(timeout.count()));
-  } while (n < 0 && errno == EINTR);
-  if (n == 0) {
-    why = fmt::format("no answer within {} s", timeout.count() / 1000);
-    ::close(fd);
-    return -1;
-  }
-  int err = 0;
-  socklen_t len = sizeof err;
-  if (n < 0 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-    why = std::strerror(err != 0 ? err : errno);
-    ::close(fd);
-    return -1;
-  }
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
 }
 
 std::string verify_failure(SSL* ssl) {
@@ -189,20 +145,7 @@ Connection::Connection(const std::string& host, std::uint16_t port,
                        std::chrono::milliseconds timeout)
     : m_impl(std::make_unique<Impl>()) {
   m_impl->timeout = timeout;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string service = std::to_string(port);
-  if (const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
-    network_error(fmt::format("cannot find the address of {}: {}", host, gai_strerror(rc)));
-  }
-  std::string why;
-  for (const addrinfo* ai = found; ai != nullptr && m_impl->fd < 0; ai = ai->ai_next) {
-    m_impl->fd = connect_one(ai, timeout, why);
-  }
-  ::freeaddrinfo(found);
-  if (m_impl->fd < 0) network_error(fmt::format("cannot connect to {} port {}: {}", host, port, why));
+  m_impl->fd = net::connect_tcp(host, port, timeout);
 }
 
 Connection::~Connection() { close(); }

@@ -13,6 +13,7 @@
 
 #include "core/x509_impl.h"
 #include "smimekit/trust.h"
+#include "trust/revocation.h"
 
 namespace smimekit {
 
@@ -204,6 +205,7 @@ struct PathValidator::Impl {
   ossl::X509StorePtr openssl_anchors;
   mutable std::mutex cache_mutex;
   mutable std::unordered_map<std::string, CachedResult> cache;
+  std::optional<detail::RevocationChecker> revocation;
 
   ValidationResult validate_uncached(const Certificate& leaf, const std::vector<Certificate>& extra,
                                      TimePoint when) const;
@@ -232,6 +234,7 @@ struct PathValidator::Impl {
     for (const auto& i : policy.intermediates) {
       if (auto b = to_botan(i)) intermediates.push_back(std::move(*b));
     }
+    if (policy.revocation.mode != RevocationMode::Offline) revocation.emplace(policy.revocation);
     openssl_anchors.reset(X509_STORE_new());
     for (const auto& a : policy.anchors) X509_STORE_add_cert(openssl_anchors.get(), a.impl().x509.get());
     ossl::clear_errors();  // a duplicate anchor is not an error
@@ -240,6 +243,7 @@ struct PathValidator::Impl {
   std::optional<SecondOpinion> second_opinion(const Certificate& leaf,
                                               const std::vector<Certificate>& extra,
                                               TimePoint when) const;
+  void check_revocation(ValidationResult& result) const;
 };
 
 PathValidator::PathValidator(TrustPolicy policy)
@@ -320,7 +324,7 @@ ValidationResult PathValidator::Impl::validate_uncached(const Certificate& leaf,
   if (!botan_leaf) {
     result.status = Status::InvalidCertificate;
     result.detail = "the certificate could not be parsed for path validation";
-    result.chain.push_back({leaf, {Status::InvalidCertificate}});
+    result.chain.push_back({leaf, {Status::InvalidCertificate}, {}});
     return result;
   }
   std::vector<Botan::X509_Certificate> end_certs{std::move(*botan_leaf)};
@@ -344,7 +348,7 @@ ValidationResult PathValidator::Impl::validate_uncached(const Certificate& leaf,
   const auto& path = botan.cert_path();
   const auto& statuses = botan.all_statuses();
   if (path.empty()) {
-    ChainLink link{leaf, {}};
+    ChainLink link{leaf, {}, {}};
     if (!statuses.empty()) {
       for (Code c : statuses.front()) link.statuses.push_back(translate(c));
     }
@@ -352,7 +356,7 @@ ValidationResult PathValidator::Impl::validate_uncached(const Certificate& leaf,
     result.chain.push_back(std::move(link));
   } else {
     for (std::size_t i = 0; i < path.size(); ++i) {
-      ChainLink link{i == 0 ? leaf : Certificate::from_der(path[i]->BER_encode()), {}};
+      ChainLink link{i == 0 ? leaf : Certificate::from_der(path[i]->BER_encode()), {}, {}};
       if (i < statuses.size()) {
         for (Code c : statuses[i]) link.statuses.push_back(translate(c));
       }
@@ -384,8 +388,62 @@ ValidationResult PathValidator::Impl::validate_uncached(const Certificate& leaf,
     if (result.trusted) result.status = Status::WeakKey;
     result.trusted = false;
   }
+  check_revocation(result);
   if (!result.trusted && !is_error(result.status)) result.status = Status::InvalidCertificate;
   return result;
+}
+
+// Online revocation runs only for a chain built to one of the user's anchors: before that,
+// the certificates may be anyone's, and asking about them would tell their responders which
+// mail is being read for nothing. The anchor itself is trusted as given.
+void PathValidator::Impl::check_revocation(ValidationResult& result) const {
+  if (!revocation || result.chain.size() < 2) return;
+  const Certificate& top = result.chain.back().certificate;
+  if (std::find(policy.anchors.begin(), policy.anchors.end(), top) == policy.anchors.end()) return;
+  constexpr Status kBroken[] = {Status::IssuerNotFound,      Status::NoTrustAnchor,
+                                Status::ChainLoop,           Status::ChainNameMismatch,
+                                Status::CertSignatureInvalid, Status::CertSignatureAlgorithmUnknown};
+  const auto has = [](const ChainLink& link, Status s) {
+    return std::find(link.statuses.begin(), link.statuses.end(), s) != link.statuses.end();
+  };
+  for (const auto& link : result.chain) {
+    for (Status s : kBroken) {
+      if (has(link, s)) return;
+    }
+  }
+  bool revoked = false, unavailable = false;
+  for (std::size_t i = 0; i + 1 < result.chain.size(); ++i) {
+    ChainLink& link = result.chain[i];
+    // A stored CRL (TrustPolicy::crls, checked by Botan) has already decided.
+    if (has(link, Status::RevocationChecked) || has(link, Status::Revoked)) continue;
+    std::erase(link.statuses, Status::NoRevocationData);
+    const auto outcome = revocation->check(link.certificate, result.chain[i + 1].certificate);
+    link.revocation = outcome.how;
+    switch (outcome.kind) {
+      case detail::RevocationOutcome::Kind::Good: link.statuses.push_back(Status::RevocationChecked); break;
+      case detail::RevocationOutcome::Kind::Revoked:
+        link.statuses.push_back(Status::Revoked);
+        revoked = true;
+        break;
+      case detail::RevocationOutcome::Kind::Unknown:
+        if (policy.revocation.mode == RevocationMode::HardFail) {
+          link.statuses.push_back(Status::RevocationUnavailable);
+          unavailable = true;
+        } else {
+          link.statuses.push_back(outcome.no_source ? Status::NoRevocationData
+                                                    : Status::RevocationUnchecked);
+        }
+        break;
+    }
+  }
+  if (revoked) {
+    // Whatever else is wrong, that the key was revoked matters most.
+    result.trusted = false;
+    result.status = Status::Revoked;
+  } else if (unavailable && result.trusted) {
+    result.trusted = false;
+    result.status = Status::RevocationUnavailable;
+  }
 }
 
 }  // namespace smimekit

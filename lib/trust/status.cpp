@@ -12,9 +12,12 @@ struct StatusInfo {
 
 constexpr StatusInfo kStatuses[] = {
     {Status::Ok, "ok", "no problem found"},
-    {Status::RevocationChecked, "revocation_checked", "checked against its issuer's CRL"},
+    {Status::RevocationChecked, "revocation_checked",
+     "checked against its issuer's CRL or OCSP responder"},
     {Status::NoRevocationData, "no_revocation_data", "no CRL was available to check revocation"},
     {Status::NoSigningTime, "no_signing_time", "the signature carries no signing time"},
+    {Status::RevocationUnchecked, "revocation_unchecked",
+     "revocation could not be checked: no OCSP responder or CRL server gave a usable answer"},
     {Status::WeakDigest, "weak_digest",
      "the message is signed with a weak digest (SHA-1 or older); use --allow-sha1 to accept SHA-1"},
     {Status::WeakKey, "weak_key", "a key in the chain is too short"},
@@ -53,6 +56,9 @@ constexpr StatusInfo kStatuses[] = {
     {Status::DuplicateExtension, "duplicate_extension", "a certificate repeats an extension"},
     {Status::InvalidCertificate, "invalid_certificate", "a certificate in the chain is malformed"},
     {Status::Revoked, "revoked", "a certificate in the chain has been revoked"},
+    {Status::RevocationUnavailable, "revocation_unavailable",
+     "the revocation status of a certificate in the chain could not be established, and "
+     "--revocation hard requires it"},
     {Status::CrlSignatureInvalid, "crl_signature_invalid", "a CRL's signature does not verify"},
     {Status::CertSignatureInvalid, "cert_signature_invalid",
      "a certificate's signature does not verify"},

@@ -110,6 +110,16 @@ void TrustOptions::add_to(CLI::App& app) {
       ->allow_extra_args(false);
   app.add_option("--time", time, "validate as of this time (2019-06-01 or 2019-06-01T12:00:00Z)");
   app.add_flag("--allow-sha1", allow_sha1, "accept SHA-1 in signatures (MD5 is never accepted)");
+  app.add_option("--revocation", revocation,
+                 "look up revocation online (OCSP, CRL distribution points): soft (default: "
+                 "an unreachable server leaves a warning), hard (it is an error), offline "
+                 "(only --crl files; nothing is sent)")
+      ->check(CLI::IsMember({"offline", "soft", "hard"}));
+  app.add_option("--revocation-timeout", revocation_timeout,
+                 "seconds allowed for each OCSP or CRL request (default 10)")
+      ->check(CLI::Range(1, 300));
+  app.add_option("--revocation-cache", revocation_cache,
+                 "keep fetched CRLs and OCSP responses in this directory between runs");
 }
 
 TrustPolicy TrustOptions::load() const {
@@ -134,6 +144,11 @@ TrustPolicy TrustOptions::load() const {
     }
   }
   policy.allow_sha1 = allow_sha1;
+  policy.revocation.mode = revocation == "offline" ? RevocationMode::Offline
+                           : revocation == "hard"  ? RevocationMode::HardFail
+                                                   : RevocationMode::SoftFail;
+  policy.revocation.timeout = std::chrono::seconds(revocation_timeout);
+  policy.revocation.cache_dir = revocation_cache;
   return policy;
 }
 

@@ -10,11 +10,12 @@ namespace smimekit {
 
 enum class Status : int {
   Ok = 0,
-  RevocationChecked = 1,  ///< a CRL for this certificate was found and consulted
+  RevocationChecked = 1,  ///< a CRL or an OCSP response for this certificate was consulted
 
   // 500: warnings — reported, but they do not make a verdict invalid.
   NoRevocationData = 500,  ///< no CRL was available for this certificate
   NoSigningTime = 501,     ///< the signer gave no signingTime attribute
+  RevocationUnchecked = 502,  ///< soft-fail: no responder or CRL server gave a usable answer
 
   // 1000: algorithms and S/MIME policy (RFC 8550, RFC 8551)
   WeakDigest = 1000,              ///< the message was signed with SHA-1 (or worse)
@@ -50,6 +51,7 @@ enum class Status : int {
 
   // 5000: cryptographic failure and revocation
   Revoked = 5000,
+  RevocationUnavailable = 5004,  ///< hard-fail: the revocation status could not be established
   CrlSignatureInvalid = 5001,
   CertSignatureInvalid = 5002,      ///< a certificate's signature does not verify
   CertSignatureAlgorithmUnknown = 5003,

@@ -88,6 +88,8 @@ TEST(Statuses, ErrorBands) {
   EXPECT_FALSE(is_error(Status::RevocationChecked));
   EXPECT_FALSE(is_error(Status::NoRevocationData));
   EXPECT_FALSE(is_error(Status::NoSigningTime));
+  EXPECT_FALSE(is_error(Status::RevocationUnchecked));  // soft-fail: a warning
+  EXPECT_TRUE(is_error(Status::RevocationUnavailable));  // hard-fail: an error
   EXPECT_TRUE(is_error(Status::WeakDigest));
   EXPECT_TRUE(is_error(Status::AddressMismatch));
   EXPECT_TRUE(is_error(Status::CertExpired));
@@ -109,6 +111,7 @@ TEST(Statuses, NamesAndTexts) {
 TEST(Statuses, EveryKnownStatusHasItsOwnName) {
   const Status all[] = {
       Status::Ok, Status::RevocationChecked, Status::NoRevocationData, Status::NoSigningTime,
+      Status::RevocationUnchecked, Status::RevocationUnavailable,
       Status::WeakDigest, Status::WeakKey, Status::UntrustedHash, Status::KeyUsageForbidsSigning,
       Status::ExtKeyUsageForbidsEmail, Status::NoEmailInCertificate, Status::AddressMismatch,
       Status::NoFromAddress, Status::CertNotYetValid, Status::CertExpired, Status::CrlNotYetValid,
