@@ -319,9 +319,14 @@ void revocation_findings(const CertificateAudit& link, std::vector<Finding>& out
       break;
     case RevocationState::NoData:
     case RevocationState::NotChecked:
+      if (link.revocation.ocsp == RevocationState::Good) break;
       add(out, Severity::Warning, "no_revocation_data",
-          "revocation not checked: no CRL from its issuer was given (--crl)");
+          "revocation not checked: no CRL from its issuer was given (--crl) or could be fetched, "
+          "and no OCSP responder answered");
       break;
+  }
+  if (link.revocation.ocsp == RevocationState::Good) {
+    add(out, Severity::Info, "ocsp_good", "not revoked (its issuer's OCSP responder says good)");
   }
   // OCSP: reported only when PathValidator asked a responder (lib/trust, online revocation).
   if (link.revocation.ocsp == RevocationState::Revoked) {
@@ -355,8 +360,30 @@ bool revocation_status(Status s) {
          s == Status::NoRevocationData || s == Status::RevocationChecked;
 }
 
+// What the online lookup of lib/trust decided, from its own account (ChainLink::revocation):
+// the attempts joined by "; ", the one that decided last, each "OCSP URL: ..." or "CRL URL: ...".
+void apply_online_revocation(const std::string& how, const std::vector<Status>& statuses,
+                             CertificateAudit& a) {
+  if (how.empty()) return;
+  const auto cut = how.rfind("; ");
+  const std::string_view last =
+      cut == std::string::npos ? std::string_view(how) : std::string_view(how).substr(cut + 2);
+  RevocationState& state = last.starts_with("OCSP ") ? a.revocation.ocsp : a.revocation.crl;
+  const auto has = [&](Status s) {
+    return std::find(statuses.begin(), statuses.end(), s) != statuses.end();
+  };
+  if (has(Status::Revoked)) {
+    state = RevocationState::Revoked;
+  } else if (has(Status::RevocationChecked)) {
+    state = RevocationState::Good;
+  } else if (state == RevocationState::NotChecked) {
+    state = RevocationState::NoData;
+  }
+  add(a.findings, Severity::Info, "revocation_online", fmt::format("looked up online: {}", how));
+}
+
 CertificateAudit describe(const Certificate& cert, Role role, const std::vector<Status>& statuses,
-                          TimePoint when, int warn_days) {
+                          TimePoint when, int warn_days, const std::string& online = {}) {
   CertificateAudit a{cert, role, {}, {}};
   const Extensions ext = audit_detail::read_extensions(cert);
   validity_findings(cert, when, warn_days, a.findings);
@@ -369,6 +396,7 @@ CertificateAudit describe(const Certificate& cert, Role role, const std::vector<
   }
   extension_findings(cert, ext, role, a.findings);
   a.revocation.crl = crl_state(statuses);
+  apply_online_revocation(online, statuses, a);
   revocation_findings(a, a.findings);
   std::set<Status> seen;
   for (Status s : statuses) {
@@ -399,6 +427,7 @@ ChainAudit judge_chain(const std::vector<Certificate>& path, const AuditInput& i
   policy.anchors = {path.back()};
   policy.crls = input.crls;
   policy.validation_time = when;
+  policy.revocation = input.revocation;
   const PathValidator validator(std::move(policy));
   const std::vector<Certificate> middle(path.begin() + 1, path.end());
   const ValidationResult result = validator.validate(path.front(), middle);
@@ -413,10 +442,14 @@ ChainAudit judge_chain(const std::vector<Certificate>& path, const AuditInput& i
     // Botan's chain is the one given (the anchor is the only one it may use); statuses are
     // matched by certificate in case it stopped early.
     std::vector<Status> statuses;
+    std::string online;
     for (const auto& link : result.chain) {
-      if (link.certificate == path[i]) statuses = link.statuses;
+      if (link.certificate == path[i]) {
+        statuses = link.statuses;
+        online = link.revocation;
+      }
     }
-    chain.links.push_back(describe(path[i], role, statuses, when, input.warn_days));
+    chain.links.push_back(describe(path[i], role, statuses, when, input.warn_days, online));
   }
 
   const auto openssl = audit_detail::openssl_verify(path, when);
@@ -447,6 +480,7 @@ ChainAudit untrusted_chain(const Certificate& leaf, const AuditInput& input, Tim
   policy.anchors = input.anchors;
   policy.crls = input.crls;
   policy.validation_time = when;
+  policy.revocation = input.revocation;
   const PathValidator validator(std::move(policy));
   const ValidationResult result = validator.validate(leaf, input.pool);
   ChainAudit chain;
@@ -456,7 +490,8 @@ ChainAudit untrusted_chain(const Certificate& leaf, const AuditInput& input, Tim
     const Certificate& cert = result.chain[i].certificate;
     const Role role = i == 0 ? Role::EndEntity
                              : (contains(input.anchors, cert) ? Role::Anchor : Role::Intermediate);
-    chain.links.push_back(describe(cert, role, result.chain[i].statuses, when, input.warn_days));
+    chain.links.push_back(describe(cert, role, result.chain[i].statuses, when, input.warn_days,
+                                   result.chain[i].revocation));
   }
   chain.reaches_anchor = !chain.links.empty() && chain.links.back().role == Role::Anchor;
   add(chain.findings, Severity::Error, "chain_not_trusted",

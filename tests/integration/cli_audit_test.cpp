@@ -68,7 +68,8 @@ TEST(CliAudit, JsonForMachines) {
 TEST(CliAudit, WarnDaysMakesAWarningNotAnError) {
   const RunResult r = cli({"audit", "--anchor", p(demo("root.pem")), "--time", "2025-12-20",
                            "--warn-days", "30", "--crl", p(demo("intermediate.crl.pem")),
-                           p(demo("dave.pem")), p(demo("intermediate.pem"))});
+                           "--crl", p(demo("root.crl.pem")), p(demo("dave.pem")),
+                           p(demo("intermediate.pem"))});
   EXPECT_EQ(r.exit_code, 0) << show(r);
   EXPECT_TRUE(contains(r.out, "Dave Demo <dave@example.org>: WARNING")) << show(r);
   EXPECT_TRUE(contains(r.out, "expires on 2026-01-01, in 12 days")) << show(r);
@@ -180,9 +181,16 @@ TEST(CliAudit, SignedMessageAuditsItsSigner) {
   test::TempDir dir;
   test::write(dir / "msg.eml", test::sample_message());
   sign_file(demo_signer("carol"), dir / "msg.eml", dir / "signed.eml");
-  const RunResult r = cli(concat(audit_demo({}), {p(dir / "signed.eml")}));
+  // The audit is hard-fail: without CRLs (the demo certificates name no OCSP responder and
+  // no distribution point) revocation cannot be established, and that is an error.
+  const RunResult hard = cli(concat(audit_demo({}), {p(dir / "signed.eml")}));
+  EXPECT_EQ(hard.exit_code, 1) << show(hard);
+  EXPECT_TRUE(contains(hard.out, "Carol Demo <carol@example.org>: ERROR")) << show(hard);
+  EXPECT_TRUE(contains(hard.out, "--revocation hard requires it")) << show(hard);
+  // Soft-fail, asked for: unchecked revocation is a warning, and warnings exit 0.
+  const RunResult r =
+      cli(concat(audit_demo({"--revocation", "soft"}), {p(dir / "signed.eml")}));
   EXPECT_EQ(r.exit_code, 0) << show(r);
-  // Without CRLs, unchecked revocation makes it a warning, and warnings exit 0.
   EXPECT_TRUE(contains(r.out, "Carol Demo <carol@example.org>: WARNING")) << show(r);
   EXPECT_TRUE(contains(r.out, "revocation not checked")) << show(r);
   const RunResult with_crls = cli(concat(audit_demo(demo_crls()), {p(dir / "signed.eml")}));

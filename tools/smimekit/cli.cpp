@@ -110,16 +110,31 @@ void TrustOptions::add_to(CLI::App& app) {
       ->allow_extra_args(false);
   app.add_option("--time", time, "validate as of this time (2019-06-01 or 2019-06-01T12:00:00Z)");
   app.add_flag("--allow-sha1", allow_sha1, "accept SHA-1 in signatures (MD5 is never accepted)");
-  app.add_option("--revocation", revocation,
-                 "look up revocation online (OCSP, CRL distribution points): soft (default: "
-                 "an unreachable server leaves a warning), hard (it is an error), offline "
-                 "(only --crl files; nothing is sent)")
+  revocation.add_to(app);
+}
+
+void RevocationOptions::add_to(CLI::App& app) {
+  app.add_option("--revocation", mode,
+                 fmt::format("look up revocation online (OCSP, CRL distribution points): soft "
+                             "(an unreachable server leaves a warning), hard (it is an error), "
+                             "offline (only --crl files; nothing is sent); default {}",
+                             mode))
       ->check(CLI::IsMember({"offline", "soft", "hard"}));
-  app.add_option("--revocation-timeout", revocation_timeout,
+  app.add_option("--revocation-timeout", timeout,
                  "seconds allowed for each OCSP or CRL request (default 10)")
       ->check(CLI::Range(1, 300));
-  app.add_option("--revocation-cache", revocation_cache,
+  app.add_option("--revocation-cache", cache,
                  "keep fetched CRLs and OCSP responses in this directory between runs");
+}
+
+RevocationPolicy RevocationOptions::load() const {
+  RevocationPolicy policy;
+  policy.mode = mode == "offline" ? RevocationMode::Offline
+                : mode == "hard"  ? RevocationMode::HardFail
+                                  : RevocationMode::SoftFail;
+  policy.timeout = std::chrono::seconds(timeout);
+  policy.cache_dir = cache;
+  return policy;
 }
 
 TrustPolicy TrustOptions::load() const {
@@ -144,11 +159,7 @@ TrustPolicy TrustOptions::load() const {
     }
   }
   policy.allow_sha1 = allow_sha1;
-  policy.revocation.mode = revocation == "offline" ? RevocationMode::Offline
-                           : revocation == "hard"  ? RevocationMode::HardFail
-                                                   : RevocationMode::SoftFail;
-  policy.revocation.timeout = std::chrono::seconds(revocation_timeout);
-  policy.revocation.cache_dir = revocation_cache;
+  policy.revocation = revocation.load();
   return policy;
 }
 

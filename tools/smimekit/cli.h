@@ -59,17 +59,26 @@ struct IdentityOptions {
   [[nodiscard]] Identity load() const;
 };
 
+/// How to look up revocation online: --revocation, --revocation-timeout, --revocation-cache.
+struct RevocationOptions {
+  /// offline, soft or hard. Soft for reading mail: a revoked certificate should not be VALID,
+  /// and an unreachable responder should not make every message unreadable. The audit
+  /// defaults to hard.
+  std::string mode = "soft";
+  int timeout = 10;  ///< seconds per request
+  std::string cache;
+
+  void add_to(CLI::App& app);
+  [[nodiscard]] RevocationPolicy load() const;
+};
+
 /// The options that say what to trust: --anchor, --intermediate, --crl, --time, --allow-sha1,
-/// and how to look up revocation: --revocation, --revocation-timeout, --revocation-cache.
+/// and how to look up revocation (RevocationOptions).
 struct TrustOptions {
   std::vector<std::string> anchors, intermediates, crls;
   std::string time;
   bool allow_sha1 = false;
-  /// offline, soft or hard. Soft by default: a revoked certificate should not be VALID, and
-  /// an unreachable responder should not make every message unreadable.
-  std::string revocation = "soft";
-  int revocation_timeout = 10;  ///< seconds per request
-  std::string revocation_cache;
+  RevocationOptions revocation;
 
   void add_to(CLI::App& app);
   /// Loads every file; throws UsageError for a malformed --time.

@@ -20,6 +20,7 @@ struct AuditArgs {
   std::vector<std::string> anchors, crls, targets;
   std::string time, format = "text", output;
   int warn_days = 30;
+  RevocationOptions revocation{.mode = "hard"};  // an audit that could not check says so
 };
 
 // What the TARGETs hand over: certificates to sort into end entities and pool, the signers
@@ -158,6 +159,7 @@ int run_audit(const AuditArgs& args) {
   input.pool.insert(input.pool.end(), g.chain.begin(), g.chain.end());
   input.crls.insert(input.crls.end(), g.crls.begin(), g.crls.end());
 
+  input.revocation = args.revocation.load();
   const AuditReport report = audit_certificates(input);
   std::string rendered;
   if (args.format == "json") {
@@ -191,6 +193,7 @@ Verb setup_audit(CLI::App& parent) {
   app->add_option("--warn-days", args->warn_days,
                   "warn about certificates expiring within N days (default 30)")
       ->check(CLI::Range(0, 36500));
+  args->revocation.add_to(*app);
   app->add_option("-o,--output", args->output, "write here instead of standard output");
   app->add_option("TARGET", args->targets,
                   "certificate files (PEM, DER, bundles), directories or signed messages");

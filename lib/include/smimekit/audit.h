@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "smimekit/certificate.h"
+#include "smimekit/trust.h"
 
 namespace smimekit {
 
@@ -45,9 +46,9 @@ enum class RevocationState {
 /// "not_checked", "good", "revoked", "no_data", "failed".
 [[nodiscard]] std::string_view revocation_state_name(RevocationState state) noexcept;
 
-/// Revocation of one certificate, by CRL and by OCSP. Both are filled from the statuses
-/// PathValidator reports for that certificate of the chain; OCSP stays NotChecked until
-/// PathValidator reports OCSP results.
+/// Revocation of one certificate, by CRL and by OCSP, as PathValidator reported it for that
+/// certificate of the chain: stored CRLs, then (when AuditInput::revocation asks) OCSP and
+/// CRLs fetched from the distribution points.
 struct Revocation {
   RevocationState crl = RevocationState::NotChecked;
   RevocationState ocsp = RevocationState::NotChecked;
@@ -113,6 +114,10 @@ struct AuditInput {
   std::vector<Certificate> anchors;
   /// CRLs consulted for every certificate whose issuer published one.
   std::vector<Crl> crls;
+  /// Online revocation (OCSP, CRL distribution points) as PathValidator does it; offline
+  /// unless asked. `smimekit audit` asks for hard-fail: an audit that could not check
+  /// revocation must say so as an error.
+  RevocationPolicy revocation;
   /// Audit as of this time instead of now.
   std::optional<TimePoint> time;
   /// A certificate expiring within this many days is a warning.
