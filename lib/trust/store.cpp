@@ -415,23 +415,38 @@ void CertStore::add_private_key(const Certificate& cert, const PrivateKey& key,
                 ossl::bio_contents(bio.get()), 0600);
 }
 
+namespace {
+
+StoredCertificate stored_certificate(const fs::path& dir, const Index& index,
+                                     const std::set<std::string>& anchor_fps,
+                                     const fs::path& file) {
+  StoredCertificate sc{read_cert_file(file), false, false, std::nullopt, {}};
+  const std::string fp = file.stem().string();
+  std::error_code ec;
+  const fs::path key = dir / "keys" / (fp + ".key");
+  sc.has_key = fs::exists(key, ec);
+  if (sc.has_key) check_private(key, false);
+  sc.anchor = anchor_fps.count(fp) != 0;
+  sc.last_seen = index.last_seen(fp);
+  sc.preferred_for = index.preferred_for(fp);
+  return sc;
+}
+
+std::set<std::string> anchor_fingerprints(const fs::path& dir) {
+  std::set<std::string> out;
+  for (const auto& p : files_in(dir / "anchors", ".pem")) out.insert(p.stem().string());
+  return out;
+}
+
+}  // namespace
+
 std::vector<StoredCertificate> CertStore::list() const {
   StoreLock lock(m_dir, false);
   const Index index = Index::load(m_dir);
-  std::set<std::string> anchor_fps;
-  for (const auto& p : files_in(m_dir / "anchors", ".pem")) anchor_fps.insert(p.stem().string());
+  const std::set<std::string> anchor_fps = anchor_fingerprints(m_dir);
   std::vector<StoredCertificate> out;
   for (const auto& p : files_in(m_dir / "certs", ".pem")) {
-    StoredCertificate sc{read_cert_file(p), false, false, std::nullopt, {}};
-    const std::string fp = p.stem().string();
-    std::error_code ec;
-    const fs::path key = m_dir / "keys" / (fp + ".key");
-    sc.has_key = fs::exists(key, ec);
-    if (sc.has_key) check_private(key, false);
-    sc.anchor = anchor_fps.count(fp) != 0;
-    sc.last_seen = index.last_seen(fp);
-    sc.preferred_for = index.preferred_for(fp);
-    out.push_back(std::move(sc));
+    out.push_back(stored_certificate(m_dir, index, anchor_fps, p));
   }
   std::sort(out.begin(), out.end(), [](const StoredCertificate& a, const StoredCertificate& b) {
     if (a.certificate.subject() != b.certificate.subject()) {
@@ -446,7 +461,21 @@ std::vector<StoredCertificate> CertStore::find_by_address(std::string_view addre
   const std::string key = normalize_address(address);
   std::vector<StoredCertificate> out;
   if (key.empty()) return out;
-  for (auto& sc : list()) {
+  // The index says which certificates to read; only those are parsed.
+  StoreLock lock(m_dir, false);
+  const Index index = Index::load(m_dir);
+  const std::set<std::string> anchor_fps = anchor_fingerprints(m_dir);
+  for (const auto& fp : index.fingerprints_of(key)) {
+    const fs::path file = m_dir / "certs" / (fp + ".pem");
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+      throw Error(
+          ErrorCode::Input,
+          fmt::format("store file {} names {} for {}, but {} is missing; import "
+                      "that certificate again with 'smimekit certs import'",
+                      (m_dir / "index.json").string(), fp.substr(0, 16), key, file.string()));
+    }
+    StoredCertificate sc = stored_certificate(m_dir, index, anchor_fps, file);
     if (certificate_matches_address(sc.certificate, key)) out.push_back(std::move(sc));
   }
   return out;

@@ -146,6 +146,18 @@ TEST_F(CliStore, KeysAreImportedOnlyWithAPasswordAndStoredEncrypted) {
   EXPECT_TRUE(contains(test::read(key), "BEGIN ENCRYPTED PRIVATE KEY")) << test::read(key);
   r = sk({"certs", "list"});
   EXPECT_TRUE(contains(r.out, "sign,encrypt,key")) << show(r);
+
+  // Certificate and key in one PEM file, and an encrypted key whose password is --pass.
+  test::write(tmp / "carol-both.pem",
+              test::read(demo("carol.pem")) + test::read(demo("carol.key")));
+  r = sk({"certs", "import", p(tmp / "carol-both.pem"), "--key-pass", pass()});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_TRUE(
+      contains(r.out, "stored the private key of " + fingerprint(demo("carol.pem")).substr(0, 16)))
+      << show(r);
+  r = sk({"certs", "import", p(demo("alice.pem")), p(demo("alice-enc.key")), "--pass", pass()});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_TRUE(fs::exists(store() / "keys" / (fingerprint(demo("alice.pem")) + ".key")));
 }
 
 TEST_F(CliStore, AWorldReadableStoreIsRefusedNamingIt) {
@@ -269,6 +281,14 @@ TEST_F(CliStore, SignFromTheStoreAndVerifyWithItsAnchors) {
   // Without the store it is untrusted, as before.
   r = cli({"verify", p(tmp / "signed.eml")});
   EXPECT_EQ(r.exit_code, 1) << show(r);
+  // With no --store, the default store ($SMIMEKIT_STORE here) is used when it exists.
+  r = test::run(
+      {"env", "SMIMEKIT_STORE=" + p(store()), SMIMEKIT_BINARY, "verify", p(tmp / "signed.eml")});
+  EXPECT_EQ(r.exit_code, 0) << show(r);
+  r = test::run({"env", "SMIMEKIT_STORE=" + p(tmp / "no-store"), SMIMEKIT_BINARY, "verify",
+                 p(tmp / "signed.eml")});
+  EXPECT_EQ(r.exit_code, 1) << show(r);
+  EXPECT_FALSE(fs::exists(tmp / "no-store"));  // reading never creates a store
 }
 
 TEST_F(CliStore, VerifyHarvestsOnlyValidSignersAndNeverReplaces) {

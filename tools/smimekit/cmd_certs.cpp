@@ -59,6 +59,17 @@ bool looks_like_pkcs12(const std::string& file, const std::string& bytes) {
   return bytes.rfind("-----BEGIN PKCS12-----", 0) == 0;
 }
 
+// The PEM block of the private key in BYTES, which may hold certificates too (as
+// `cat cert.pem key.pem` makes); BYTES itself when no such block is found.
+std::string_view private_key_block(std::string_view bytes) {
+  const auto begin = bytes.rfind("-----BEGIN ", bytes.find("PRIVATE KEY-----"));
+  const auto end_marker = bytes.find("-----END ", begin);
+  const auto end =
+      end_marker == std::string_view::npos ? end_marker : bytes.find("-----", end_marker + 9);
+  if (begin == std::string_view::npos || end == std::string_view::npos) return bytes;
+  return bytes.substr(begin, end + 5 - begin);
+}
+
 Secret key_password(const CertsArgs& args) {
   if (!args.key_pass.empty()) return read_secret(args.key_pass);
   if (!args.pass.empty()) return read_secret(args.pass);
@@ -94,7 +105,8 @@ int run_import(const CertsArgs& args) {
     if (bytes.find("PRIVATE KEY-----") != std::string::npos) {
       std::optional<Secret> pw;
       if (!args.pass.empty()) pw = read_secret(args.pass);
-      keys.emplace_back(file, parse_private_key(bytes, file, pw ? &*pw : nullptr));
+      keys.emplace_back(file,
+                        parse_private_key(private_key_block(bytes), file, pw ? &*pw : nullptr));
       if (bytes.find("-----BEGIN CERTIFICATE-----") == std::string::npos) continue;
     }
     for (const auto& c : parse_certificates(bytes, file)) {

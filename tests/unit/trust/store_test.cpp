@@ -167,6 +167,20 @@ TEST(CertStore, OpenToOthersIsRefusedNamingTheFile) {
     EXPECT_TRUE(contains(e.what(), (tmp / "store").string())) << e.what();
     EXPECT_TRUE(contains(e.what(), "0755")) << e.what();
   }
+  ::chmod((tmp / "store").c_str(), 0700);
+
+  // A store of another user (here: nobody's) is refused too, whoever may read it.
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown((tmp / "store").c_str(), 65534, 65534), 0);
+    try {
+      (void)CertStore::open(tmp / "store", false);
+      FAIL() << "opened another user's store";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::Insecure);
+      EXPECT_TRUE(contains(e.what(), "belongs to another user")) << e.what();
+    }
+    ASSERT_EQ(::chown((tmp / "store").c_str(), 0, 0), 0);
+  }
 }
 
 TEST(CertStore, DamagedFilesAreNamedInTheError) {
@@ -187,6 +201,16 @@ TEST(CertStore, DamagedFilesAreNamedInTheError) {
   test::write(file, test::read(demo("alice.pem")));
   EXPECT_THROW((void)store.list(), Error);
   fs::remove(file);
+  // The index names a certificate whose file is gone: said, with the file, not ignored.
+  try {
+    (void)store.find_by_address("bob@example.org");
+    FAIL() << "an index entry without its file went unnoticed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::Input);
+    EXPECT_TRUE(contains(e.what(), file.string())) << e.what();
+  }
+  store.add_certificate(bob);  // importing it again mends it
+  EXPECT_EQ(store.find_by_address("bob@example.org").size(), 1u);
 
   test::write(tmp / "store" / "index.json", "{\"version\": 1, \"addresses\": [");
   try {
@@ -244,34 +268,51 @@ TEST(CertStore, AnchorsAndCrlsMakeATrustPolicy) {
   EXPECT_TRUE(store.anchors().empty());
 }
 
-// Two processes import the same certificates in opposite orders, each many times over, while
-// their writes interleave; the store must end up holding each certificate once, and an index
-// that names every address with exactly its certificates.
+// Two processes import at once, released together: certificates of their own (each added
+// once, so an index update lost to the other process would stay lost) and the same shared
+// ones in opposite orders. The store must end up holding each certificate once, and an
+// index that names every address with exactly its certificate.
 TEST(CertStore, TwoProcessesImportingAtOnceLeaveItConsistent) {
   TempDir tmp;
   (void)CertStore::open(tmp / "store", true);
-  std::vector<fs::path> files;
-  for (const char* u : {"alice", "bob", "carol"}) files.push_back(demo(std::string(u) + ".pem"));
+  std::vector<fs::path> shared;
+  for (const char* u : {"alice", "bob", "carol"}) shared.push_back(demo(std::string(u) + ".pem"));
   for (const char* t : {"dnemail", "eve", "expired", "keyenc", "manager", "notyet", "revoked",
                         "rsa1024", "serverauth", "sha1"}) {
-    files.push_back(test_cert(std::string(t) + ".pem"));
+    shared.push_back(test_cert(std::string(t) + ".pem"));
   }
+  constexpr int kOwn = 12;
+  std::vector<std::vector<fs::path>> own(2);
+  for (int child = 0; child < 2; ++child) {
+    for (int i = 0; i < kOwn; ++i) {
+      const std::string name = "user" + std::to_string(child) + "-" + std::to_string(i);
+      own[child].push_back(test::make_user_certificate(tmp.path(), name, name + "@example.org",
+                                                       "digitalSignature, keyAgreement")
+                               .cert);
+    }
+  }
+  int gate[2];
+  ASSERT_EQ(::pipe(gate), 0);
   std::vector<pid_t> children;
   for (int child = 0; child < 2; ++child) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
+      ::close(gate[1]);
+      char go = 0;
+      (void)::read(gate[0], &go, 1);  // returns when the parent closes its end
       int rc = 0;
       try {
         CertStore store = CertStore::open(tmp / "store", true);
-        for (int round = 0; round < 5; ++round) {
-          for (std::size_t i = 0; i < files.size(); ++i) {
-            const auto& f = child == 0 ? files[i] : files[files.size() - 1 - i];
-            store.add_certificate(one(f));
+        for (std::size_t i = 0; i < shared.size() || i < own[child].size(); ++i) {
+          if (i < own[child].size()) store.add_certificate(one(own[child][i]));
+          if (i < shared.size()) {
+            store.add_certificate(one(child == 0 ? shared[i] : shared[shared.size() - 1 - i]));
           }
-          if (child == 1)
-            store.add_private_key(one(demo("alice.pem")),
-                                  load_private_key(demo("alice.key"), nullptr), Secret("pw"));
+        }
+        if (child == 1) {
+          store.add_private_key(one(demo("alice.pem")),
+                                load_private_key(demo("alice.key"), nullptr), Secret("pw"));
         }
       } catch (const std::exception& e) {
         std::fprintf(stderr, "child %d: %s\n", child, e.what());
@@ -281,18 +322,22 @@ TEST(CertStore, TwoProcessesImportingAtOnceLeaveItConsistent) {
     }
     children.push_back(pid);
   }
+  ::close(gate[0]);
+  ::close(gate[1]);
   for (pid_t pid : children) {
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
 
+  std::vector<fs::path> all = shared;
+  for (const auto& o : own) all.insert(all.end(), o.begin(), o.end());
   const CertStore store = CertStore::open(tmp / "store", false);
   const auto listed = store.list();  // every file parses and matches its name
-  EXPECT_EQ(listed.size(), files.size());
+  EXPECT_EQ(listed.size(), all.size());
   std::set<std::string> fps;
   for (const auto& sc : listed) fps.insert(sc.certificate.fingerprint_sha256());
-  for (const auto& f : files) {
+  for (const auto& f : all) {
     const Certificate c = one(f);
     EXPECT_EQ(fps.count(c.fingerprint_sha256()), 1u) << f;
     for (const auto& email : c.email_addresses()) {
@@ -303,6 +348,12 @@ TEST(CertStore, TwoProcessesImportingAtOnceLeaveItConsistent) {
   }
   const std::string index = test::read(tmp / "store" / "index.json");
   for (const auto& fp : fps) EXPECT_TRUE(contains(index, fp)) << fp;
+  for (const auto& f : all) {
+    const Certificate c = one(f);  // alive for the loop over its addresses
+    for (const auto& email : c.email_addresses()) {
+      EXPECT_TRUE(contains(index, "\"" + normalize_address(email) + "\"")) << email;
+    }
+  }
   // No temporary file of an interrupted write is left behind.
   for (const auto& entry : fs::recursive_directory_iterator(tmp / "store")) {
     EXPECT_FALSE(contains(entry.path().filename().string(), ".tmp-")) << entry.path();
