@@ -57,6 +57,16 @@ TEST_F(CliStore, ImportsEveryFormatAndListsOneLineEach) {
   ASSERT_EQ(made.exit_code, 0) << made.err;
   RunResult r = sk({"anchors", "add", p(demo("root.pem"))});
   ASSERT_EQ(r.exit_code, 0) << show(r);
+  // And a PEM one.
+  const fs::path p7c = tmp / "bundle.p7c";
+  const RunResult made_pem = test::run(
+      {"openssl", "crl2pkcs7", "-nocrl", "-certfile", p(test_cert("dnemail.pem")), "-out", p(p7c)});
+  ASSERT_EQ(made_pem.exit_code, 0) << made_pem.err;
+  r = sk({"certs", "import", p(p7c)});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_TRUE(contains(r.out, "dnemail@example.org")) << show(r);
+  r = sk({"certs", "remove", fingerprint(test_cert("dnemail.pem")).substr(0, 8)});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
   r = sk({"certs", "import", p(demo("bob.pem")), p(demo("carol.der")), p(p7b),
           p(demo("intermediate.pem")), p(test_cert("expired.pem"))});
   ASSERT_EQ(r.exit_code, 0) << show(r);
@@ -133,6 +143,9 @@ TEST_F(CliStore, KeysAreImportedOnlyWithAPasswordAndStoredEncrypted) {
   RunResult r = sk({"certs", "import", p(demo("alice.p12"))});
   EXPECT_EQ(r.exit_code, 64) << show(r);
   EXPECT_TRUE(contains(r.err, "needs its password")) << show(r);
+  test::write(tmp / "wrong.pass", "not-demo\n");
+  r = sk({"certs", "import", p(demo("alice.p12")), "--pass", "file:" + p(tmp / "wrong.pass")});
+  EXPECT_EQ(r.exit_code, 77) << show(r);
   r = sk({"certs", "import", p(demo("bob.pem")), p(demo("bob.key"))});
   EXPECT_EQ(r.exit_code, 64) << show(r);
   EXPECT_TRUE(contains(r.err, "stored only encrypted")) << show(r);
@@ -146,6 +159,12 @@ TEST_F(CliStore, KeysAreImportedOnlyWithAPasswordAndStoredEncrypted) {
   EXPECT_TRUE(contains(test::read(key), "BEGIN ENCRYPTED PRIVATE KEY")) << test::read(key);
   r = sk({"certs", "list"});
   EXPECT_TRUE(contains(r.out, "sign,encrypt,key")) << show(r);
+  // A root brought in by import helps build chains but is no anchor: nothing becomes trusted.
+  r = sk({"certs", "import", p(demo("root.pem")), p(demo("intermediate.pem"))});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  r = sk({"certs", "list"});
+  EXPECT_FALSE(contains(r.out, " trusted")) << show(r);
+  EXPECT_FALSE(contains(r.out, "  anchor\n")) << show(r);
 
   // Certificate and key in one PEM file, and an encrypted key whose password is --pass.
   test::write(tmp / "carol-both.pem",

@@ -114,6 +114,7 @@ TEST(CertStore, KeysAreStoredOnlyEncryptedAndMode0600) {
   EXPECT_TRUE(contains(parsed.out, "PBES2")) << parsed.out;
   EXPECT_TRUE(contains(parsed.out, "PBKDF2")) << parsed.out;
   EXPECT_TRUE(contains(parsed.out, "aes-256-cbc")) << parsed.out;
+  EXPECT_TRUE(contains(parsed.out, "hmacWithSHA256")) << parsed.out;
   const auto decrypted = test::run(
       {"openssl", "pkey", "-in", file.string(), "-passin", "pass:correct horse", "-noout"});
   EXPECT_EQ(decrypted.exit_code, 0) << decrypted.err;
