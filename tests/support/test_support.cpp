@@ -231,11 +231,25 @@ MadeCertificate make_user_certificate(const std::filesystem::path& dir, const st
                             "authorityKeyIdentifier = keyid\n",
                             name, key_usage, email));
   MadeCertificate made{dir / (name + ".pem"), dir / (name + ".key")};
-  std::vector<std::string> args{"openssl", "req", "-x509", "-config", config.string(),
-                                "-extensions", "ext", "-CA", demo("intermediate.pem").string(),
-                                "-CAkey", demo("intermediate.key").string(), "-nodes",
-                                "-keyout", made.key.string(), "-out", made.cert.string(),
-                                "-days", std::to_string(days), "-sha256"};
+  std::vector<std::string> args{"openssl",
+                                "req",
+                                "-x509",
+                                "-config",
+                                config.string(),
+                                "-extensions",
+                                "ext",
+                                "-CA",
+                                demo("intermediate.pem").string(),
+                                "-CAkey",
+                                demo("intermediate.key").string(),
+                                "-nodes",
+                                "-keyout",
+                                made.key.string(),
+                                "-out",
+                                made.cert.string(),
+                                "-days",
+                                std::to_string(days),
+                                "-sha256"};
   if (key_type == "rsa") {
     args.insert(args.end(), {"-newkey", "rsa:2048"});
   } else {

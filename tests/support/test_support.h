@@ -86,12 +86,9 @@ struct Split {
 struct MadeCertificate {
   std::filesystem::path cert, key;
 };
-[[nodiscard]] MadeCertificate make_user_certificate(const std::filesystem::path& dir,
-                                                    const std::string& name,
-                                                    const std::string& email,
-                                                    const std::string& key_usage,
-                                                    const std::string& key_type = "ec",
-                                                    int days = 365);
+[[nodiscard]] MadeCertificate make_user_certificate(
+    const std::filesystem::path& dir, const std::string& name, const std::string& email,
+    const std::string& key_usage, const std::string& key_type = "ec", int days = 365);
 
 /// A small plain-text message from alice@example.org to bob@example.org.
 [[nodiscard]] std::string sample_message(const std::string& from = "Alice Demo <alice@example.org>");

@@ -148,7 +148,9 @@ std::filesystem::path StoreOptions::path() const {
   return dir.empty() ? default_store_path() : std::filesystem::path(dir);
 }
 
-CertStore StoreOptions::open(bool create) const { return CertStore::open(path(), create); }
+CertStore StoreOptions::open(bool create) const {
+  return CertStore::open(path(), create);
+}
 
 std::optional<CertStore> StoreOptions::open_if_present() const {
   if (!dir.empty()) return CertStore::open(dir, false);
@@ -183,9 +185,9 @@ Identity load_signer(const IdentityOptions& identity, const StoreOptions& store,
                      "give --from EMAIL to sign with a key of the store, or --key/--cert or --p12"};
   }
   if (identity.pass.empty()) {
-    throw UsageError{fmt::format("the store's key for {} is encrypted and no password was given",
-                                 address),
-                     "give its password with --pass env:VAR or --pass file:PATH"};
+    throw UsageError{
+        fmt::format("the store's key for {} is encrypted and no password was given", address),
+        "give its password with --pass env:VAR or --pass file:PATH"};
   }
   return store.open(false).signing_identity(address, read_secret(identity.pass));
 }

@@ -15,9 +15,9 @@ int main(int argc, char** argv) {
   app.name("smimekit");
   app.require_subcommand(1);
   app.set_version_flag("--version", "smimekit 0.1.0");
-  std::vector<Verb> verbs{setup_sign(app), setup_verify(app), setup_encrypt(app),
-                          setup_decrypt(app), setup_fetch(app), setup_demo(app),
-                          setup_certs(app),  setup_anchors(app), setup_crl(app)};
+  std::vector<Verb> verbs{setup_sign(app),    setup_verify(app),  setup_encrypt(app),
+                          setup_decrypt(app), setup_fetch(app),   setup_demo(app),
+                          setup_certs(app),   setup_anchors(app), setup_crl(app)};
 
   try {
     app.parse(argc, argv);
@@ -49,8 +49,9 @@ int main(int argc, char** argv) {
       for (const auto& verb : verbs) known = known || verb.app->get_name() == argv[1];
       if (!known) {
         error(fmt::format("unknown verb '{}'", argv[1]));
-        hint("the verbs are sign, verify, encrypt, decrypt, fetch, certs, anchors, crl and demo; see "
-             "'smimekit --help'");
+        hint(
+            "the verbs are sign, verify, encrypt, decrypt, fetch, certs, anchors, crl and "
+            "demo; see 'smimekit --help'");
         return kUsage;
       }
     }
