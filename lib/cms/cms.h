@@ -31,6 +31,9 @@ struct SignerCheck {
   std::string digest_algorithm;     ///< "sha256"
   std::string signature_algorithm;  ///< "rsaEncryption", "RSASSA-PSS", "ecdsa-with-SHA256"
   std::optional<TimePoint> signing_time;
+  /// The certificate a signed sMIMEEncryptionKeyPreference attribute names (RFC 8551 §2.5.3,
+  /// issuerAndSerialNumber form), when it is one the SignedData carries or was given.
+  std::optional<Certificate> encryption_key_preference;
   Status signature = Status::Ok;
   /// SHA-1 is weak but may be allowed by policy; MD5 and older never are.
   bool sha1_digest = false;

@@ -35,6 +35,54 @@ std::optional<TimePoint> signing_time(CMS_SignerInfo* si) {
   return from_asn1_time(reinterpret_cast<const ASN1_TIME*>(value->value.asn1_string));
 }
 
+// The [0] IMPLICIT IssuerAndSerialNumber choice of SMIMEEncryptionKeyPreference for CERT,
+// encoded as cms/sign.cpp writes it (and as RFC 8551 §2.5.3 defines it).
+std::string preference_encoding(const Certificate& cert) {
+  X509* x = cert.impl().x509.get();
+  unsigned char* name = nullptr;
+  const int name_len = i2d_X509_NAME(X509_get_issuer_name(x), &name);
+  unsigned char* serial = nullptr;
+  const int serial_len = i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &serial);
+  std::string body;
+  if (name_len > 0 && serial_len > 0) {
+    body.assign(reinterpret_cast<char*>(name), static_cast<std::size_t>(name_len));
+    body.append(reinterpret_cast<char*>(serial), static_cast<std::size_t>(serial_len));
+  }
+  OPENSSL_free(name);
+  OPENSSL_free(serial);
+  if (body.empty()) return {};
+  std::string der(1, static_cast<char>(0xA0));
+  if (body.size() < 0x80) {
+    der.push_back(static_cast<char>(body.size()));
+  } else {
+    std::string octets;
+    for (std::size_t v = body.size(); v > 0; v >>= 8) {
+      octets.insert(octets.begin(), static_cast<char>(v & 0xff));
+    }
+    der.push_back(static_cast<char>(0x80 | octets.size()));
+    der += octets;
+  }
+  return der + body;
+}
+
+// RFC 8551 §2.5.3: which of CANDIDATES the sMIMEEncryptionKeyPreference attribute names.
+// Only the issuerAndSerialNumber form is matched; the key-identifier forms are ignored.
+std::optional<Certificate> encryption_key_preference(CMS_SignerInfo* si,
+                                                     const std::vector<Certificate>& candidates) {
+  const int idx = CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_encrypKeyPref, -1);
+  if (idx < 0) return std::nullopt;
+  ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, idx), 0);
+  if (value == nullptr || value->type != V_ASN1_OTHER || value->value.asn1_string == nullptr) {
+    return std::nullopt;
+  }
+  const std::string_view encoded(reinterpret_cast<const char*>(value->value.asn1_string->data),
+                                 static_cast<std::size_t>(value->value.asn1_string->length));
+  for (const auto& c : candidates) {
+    if (preference_encoding(c) == encoded) return c;
+  }
+  return std::nullopt;
+}
+
 // RFC 5652 §11.1: the contentType attribute must name the encapsulated content type.
 bool content_type_attribute_matches(CMS_ContentInfo* cms, CMS_SignerInfo* si) {
   if (CMS_signed_get_attr_count(si) <= 0) return true;  // no signed attributes at all
@@ -178,6 +226,7 @@ SignedDataCheck check_signed_data(std::string_view der, const std::string* detac
     }
     if (sig != nullptr) check.signature_algorithm = ossl::object_name(sig->algorithm);
     check.signing_time = signing_time(si);
+    check.encryption_key_preference = encryption_key_preference(si, candidates);
     if (signer != nullptr) {
       // The signer is one of the candidates: reuse its parsed form.
       for (const auto& c : candidates) {

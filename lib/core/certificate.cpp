@@ -330,6 +330,17 @@ Crl Crl::from_der(std::span<const std::uint8_t> der) {
 
 const std::vector<std::uint8_t>& Crl::der() const noexcept { return m_impl->der; }
 const std::string& Crl::issuer() const noexcept { return m_impl->issuer; }
+TimePoint Crl::this_update() const {
+  return from_asn1_time(X509_CRL_get0_lastUpdate(m_impl->crl.get())).value_or(TimePoint{});
+}
+std::optional<TimePoint> Crl::next_update() const {
+  const ASN1_TIME* t = X509_CRL_get0_nextUpdate(m_impl->crl.get());
+  return t != nullptr ? from_asn1_time(t) : std::nullopt;
+}
+std::size_t Crl::revoked_count() const noexcept {
+  const auto* revoked = X509_CRL_get_REVOKED(m_impl->crl.get());
+  return revoked != nullptr ? static_cast<std::size_t>(sk_X509_REVOKED_num(revoked)) : 0;
+}
 
 std::vector<Crl> parse_crls(std::string_view bytes, std::string_view origin) {
   std::vector<Crl> out;

@@ -313,6 +313,7 @@ class Walker {
     report.digest_algorithm = check.digest_algorithm;
     report.signature_algorithm = check.signature_algorithm;
     report.signing_time = check.signing_time;
+    report.encryption_key_preference = check.encryption_key_preference;
     report.signature = check.signature;
     if (report.signature == Status::Ok && data.unexpected_content) {
       report.signature = Status::ContentMismatch;

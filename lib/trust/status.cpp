@@ -32,6 +32,11 @@ constexpr StatusInfo kStatuses[] = {
     {Status::AddressMismatch, "address_mismatch", "signer address does not match From"},
     {Status::NoFromAddress, "no_from_address",
      "the message has no From address to compare with the signer"},
+    {Status::KeyUsageForbidsEncryption, "key_usage_forbids_encryption",
+     "the certificate's key usage does not allow encryption (keyEncipherment for RSA, "
+     "keyAgreement for EC)"},
+    {Status::KeyCannotEncrypt, "key_cannot_encrypt",
+     "the certificate's key can only sign (Ed25519, Ed448, DSA): nothing can be encrypted to it"},
     {Status::CertNotYetValid, "cert_not_yet_valid", "a certificate in the chain is not yet valid"},
     {Status::CertExpired, "cert_expired", "a certificate in the chain has expired"},
     {Status::CrlNotYetValid, "crl_not_yet_valid", "a CRL is not yet valid"},

@@ -638,6 +638,39 @@ TEST_F(Fetch, SecondRunFetchesNothingAndThenOnlyWhatIsNew) {
   EXPECT_EQ(stored.rest, test::to_crlf(late));
 }
 
+// fetch harvests the certificates of VALID signers into the store, unless --no-harvest.
+TEST_F(Fetch, HarvestsValidSignersIntoTheStoreUnlessTold) {
+  const testbed::Dovecot server = start_dovecot("server");
+  deliver_mixed(server);
+  const fs::path store = m_dir / "store";
+  RunResult r =
+      test::run({SMIMEKIT_BINARY, "anchors", "add", p(demo("root.pem")), "--store", p(store)});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+
+  r = fetch_cli(concat(
+      concat({stls_url(server.pop3_port())}, common(m_dir / "Maildir", m_dir / "report.jsonl")),
+      {"--store", p(store), "--no-harvest"}));
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_EQ(r.err.find("harvested"), std::string::npos) << show(r);
+  r = test::run({SMIMEKIT_BINARY, "certs", "list", "--store", p(store)});
+  EXPECT_TRUE(r.out.empty()) << show(r);
+
+  // A second Maildir has seen nothing yet, so everything is fetched again, now harvesting.
+  r = fetch_cli(concat(
+      concat({stls_url(server.pop3_port())}, common(m_dir / "Maildir2", m_dir / "report2.jsonl")),
+      {"--store", p(store)}));
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_NE(r.err.find("harvested alice@example.org"), std::string::npos) << show(r);
+  r = test::run({SMIMEKIT_BINARY, "certs", "find", "alice@example.org", "--store", p(store)});
+  EXPECT_EQ(r.exit_code, 0) << show(r);
+  // Only the valid signer: the forged and unsigned messages brought nobody in.
+  r = test::run({SMIMEKIT_BINARY, "certs", "list", "--store", p(store)});
+  std::size_t user_lines = 0;
+  for (const auto& line : lines(r.out))
+    user_lines += line.find("@example.org") != std::string::npos;
+  EXPECT_EQ(user_lines, 1u) << show(r);
+}
+
 // Case 3 ---------------------------------------------------------------------------------
 
 TEST_F(Fetch, DeleteRemovesExactlyTheDeliveredMessages) {

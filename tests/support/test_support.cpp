@@ -219,4 +219,45 @@ std::string sample_message(const std::string& from) {
       from);
 }
 
+MadeCertificate make_user_certificate(const std::filesystem::path& dir, const std::string& name,
+                                      const std::string& email, const std::string& key_usage,
+                                      const std::string& key_type, int days) {
+  const std::filesystem::path config = dir / (name + ".cnf");
+  write(config, fmt::format("[req]\ndistinguished_name = dn\nprompt = no\n"
+                            "[dn]\nO = smimekit test\nCN = {}\n"
+                            "[ext]\nbasicConstraints = CA:FALSE\n"
+                            "keyUsage = critical, {}\nextendedKeyUsage = emailProtection\n"
+                            "subjectAltName = email:{}\nsubjectKeyIdentifier = hash\n"
+                            "authorityKeyIdentifier = keyid\n",
+                            name, key_usage, email));
+  MadeCertificate made{dir / (name + ".pem"), dir / (name + ".key")};
+  std::vector<std::string> args{"openssl",
+                                "req",
+                                "-x509",
+                                "-config",
+                                config.string(),
+                                "-extensions",
+                                "ext",
+                                "-CA",
+                                demo("intermediate.pem").string(),
+                                "-CAkey",
+                                demo("intermediate.key").string(),
+                                "-nodes",
+                                "-keyout",
+                                made.key.string(),
+                                "-out",
+                                made.cert.string(),
+                                "-days",
+                                std::to_string(days),
+                                "-sha256"};
+  if (key_type == "rsa") {
+    args.insert(args.end(), {"-newkey", "rsa:2048"});
+  } else {
+    args.insert(args.end(), {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"});
+  }
+  const RunResult r = run(args);
+  if (r.exit_code != 0) throw std::runtime_error("openssl req failed: " + r.err);
+  return made;
+}
+
 }  // namespace smimekit::test

@@ -79,6 +79,17 @@ struct Split {
 };
 [[nodiscard]] Split split_header(const std::string& message);
 
+/// A user certificate made now with the `openssl` command, issued by the demo intermediate CA:
+/// an EC P-256 key (KEY_TYPE "ec") or RSA-2048 ("rsa"), subjectAltName email:EMAIL, the given
+/// keyUsage (e.g. "digitalSignature, keyAgreement"), extendedKeyUsage emailProtection, valid
+/// from now for DAYS days. Writes DIR/NAME.pem and DIR/NAME.key (unencrypted).
+struct MadeCertificate {
+  std::filesystem::path cert, key;
+};
+[[nodiscard]] MadeCertificate make_user_certificate(
+    const std::filesystem::path& dir, const std::string& name, const std::string& email,
+    const std::string& key_usage, const std::string& key_type = "ec", int days = 365);
+
 /// A small plain-text message from alice@example.org to bob@example.org.
 [[nodiscard]] std::string sample_message(const std::string& from = "Alice Demo <alice@example.org>");
 

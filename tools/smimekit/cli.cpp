@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "smimekit/files.h"
+#include "smimekit/mail.h"
 
 namespace smimekit::cli {
 
@@ -161,6 +162,112 @@ TrustPolicy TrustOptions::load() const {
   policy.allow_sha1 = allow_sha1;
   policy.revocation = revocation.load();
   return policy;
+}
+
+void StoreOptions::add_to(CLI::App& app) {
+  app.add_option("--store", dir,
+                 "the certificate store (default: $SMIMEKIT_STORE, else "
+                 "$XDG_DATA_HOME/smimekit, else ~/.local/share/smimekit)");
+}
+
+std::filesystem::path StoreOptions::path() const {
+  return dir.empty() ? default_store_path() : std::filesystem::path(dir);
+}
+
+CertStore StoreOptions::open(bool create) const {
+  return CertStore::open(path(), create);
+}
+
+std::optional<CertStore> StoreOptions::open_if_present() const {
+  if (!dir.empty()) return CertStore::open(dir, false);
+  std::filesystem::path p;
+  try {
+    p = default_store_path();
+  } catch (const Error&) {
+    return std::nullopt;  // no HOME: there is no default store to use
+  }
+  if (!CertStore::exists(p)) return std::nullopt;
+  return CertStore::open(p, false);
+}
+
+std::string sender_address(const std::string& from, std::string_view message) {
+  if (!from.empty()) return from;
+  const Report parsed = Opener(OpenOptions{}).open(message);
+  return parsed.from.empty() ? std::string() : parsed.from.front();
+}
+
+Identity load_signer(const IdentityOptions& identity, const StoreOptions& store,
+                     const std::string& from, std::string_view message) {
+  if (identity.given()) {
+    if (!from.empty()) {
+      throw UsageError{"--from can't be used with --key/--cert/--p12",
+                       "--from picks the signing key from the store; name it one way only"};
+    }
+    return identity.load();
+  }
+  const std::string address = sender_address(from, message);
+  if (address.empty()) {
+    throw UsageError{"no signing identity given and the message has no From address",
+                     "give --from EMAIL to sign with a key of the store, or --key/--cert or --p12"};
+  }
+  if (identity.pass.empty()) {
+    throw UsageError{
+        fmt::format("the store's key for {} is encrypted and no password was given", address),
+        "give its password with --pass env:VAR or --pass file:PATH"};
+  }
+  return store.open(false).signing_identity(address, read_secret(identity.pass));
+}
+
+void add_store_trust(const CertStore& store, TrustPolicy& policy) {
+  TrustPolicy more = store.trust_policy();
+  policy.anchors.insert(policy.anchors.end(), more.anchors.begin(), more.anchors.end());
+  policy.intermediates.insert(policy.intermediates.end(), more.intermediates.begin(),
+                              more.intermediates.end());
+  policy.crls.insert(policy.crls.end(), more.crls.begin(), more.crls.end());
+}
+
+std::vector<std::string> harvest_report(CertStore& store, const Report& report) {
+  std::vector<std::string> out;
+  // VALID already means: a signature over the whole message, a chain to an anchor, and a
+  // From that binds to the signer's certificate (docs/spec.md).
+  if (report.verdict != Verdict::Valid || report.from.empty()) return out;
+  const std::string& from = report.from.front();
+  for (const SignerReport* s : report.whole_message_signers()) {
+    if (!s->certificate) continue;
+    const Certificate& cert = *s->certificate;
+    const std::string name = fmt::format("{} ({})", from, cert.fingerprint_sha256().substr(0, 16));
+    if (!s->signing_time) {
+      out.push_back(name + ": not harvested: the signature has no signing time to compare");
+      continue;
+    }
+    std::vector<Certificate> intermediates;
+    for (std::size_t i = 1; i < s->trust.chain.size(); ++i) {
+      const Certificate& c = s->trust.chain[i].certificate;
+      if (!c.is_self_issued()) intermediates.push_back(c);
+    }
+    const bool preferred = s->encryption_key_preference && *s->encryption_key_preference == cert;
+    const HarvestOutcome outcome =
+        store.harvest(from, cert, intermediates, *s->signing_time, preferred);
+    out.push_back(fmt::format("{}: {}", name, harvest_outcome_name(outcome)));
+  }
+  return out;
+}
+
+std::string explain_no_recipient(const RecipientChoice& choice, const CertStore& store) {
+  if (choice.chosen) return {};
+  if (choice.candidates.empty()) {
+    return fmt::format("the store {} has no certificate for {}", store.path().string(),
+                       choice.address);
+  }
+  std::vector<std::string> why;
+  for (const auto& c : choice.candidates) {
+    std::vector<std::string> problems;
+    for (Status s : c.problems) problems.emplace_back(status_text(s));
+    why.push_back(fmt::format("{} ({}): {}", c.certificate.fingerprint_sha256().substr(0, 16),
+                              c.certificate.display_name(), fmt::join(problems, ", ")));
+  }
+  return fmt::format("no usable certificate for {} in the store {}: {}", choice.address,
+                     store.path().string(), fmt::join(why, "; "));
 }
 
 }  // namespace smimekit::cli

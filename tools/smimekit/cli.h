@@ -10,6 +10,8 @@
 
 #include "smimekit/certificate.h"
 #include "smimekit/error.h"
+#include "smimekit/report.h"
+#include "smimekit/store.h"
 #include "smimekit/time.h"
 #include "smimekit/trust.h"
 
@@ -84,5 +86,41 @@ struct TrustOptions {
   /// Loads every file; throws UsageError for a malformed --time.
   [[nodiscard]] TrustPolicy load() const;
 };
+
+/// --store DIR: which certificate store to use (default: default_store_path()).
+struct StoreOptions {
+  std::string dir;
+
+  void add_to(CLI::App& app);
+  [[nodiscard]] std::filesystem::path path() const;
+  /// Opens the store; CREATE makes it when missing (for the verbs that add to it).
+  [[nodiscard]] CertStore open(bool create) const;
+  /// The store when --store was given (which must then exist) or the default store exists;
+  /// std::nullopt otherwise. For the verbs that work with or without one.
+  [[nodiscard]] std::optional<CertStore> open_if_present() const;
+};
+
+/// The sender's address: FROM when given, else the first From address of MESSAGE, else "".
+[[nodiscard]] std::string sender_address(const std::string& from, std::string_view message);
+
+/// Whoever signs: IDENTITY when its options were given, else the store's key for FROM (or the
+/// message's From), decrypted with the password IDENTITY.pass names. Throws UsageError when
+/// neither is there.
+[[nodiscard]] Identity load_signer(const IdentityOptions& identity, const StoreOptions& store,
+                                   const std::string& from, std::string_view message);
+
+/// Adds the store's anchors, certificates (as intermediates) and CRLs to POLICY.
+void add_store_trust(const CertStore& store, TrustPolicy& policy);
+
+/// Harvesting: when REPORT's verdict is VALID, stores each whole-message signer's certificate
+/// (and the intermediates of its chain) for the From address, with its signing time and
+/// whether it named itself in sMIMEEncryptionKeyPreference (CertStore::harvest). Returns one
+/// line per signer saying what was done; nothing for a report that is not VALID.
+[[nodiscard]] std::vector<std::string> harvest_report(CertStore& store, const Report& report);
+
+/// "bob@example.org: no usable certificate in STORE: <fp> (Bob): <reason>; ..." for a failed
+/// choice, or the empty string when CHOICE has a certificate.
+[[nodiscard]] std::string explain_no_recipient(const RecipientChoice& choice,
+                                               const CertStore& store);
 
 }  // namespace smimekit::cli

@@ -15,6 +15,7 @@ namespace {
 struct DecryptArgs {
   IdentityOptions identity;
   TrustOptions trust;
+  StoreOptions store;
   bool require_authenticated = false;
   bool json = false;
   std::string output;
@@ -34,6 +35,7 @@ int run_decrypt(const DecryptArgs& args) {
   }
   OpenOptions options;
   options.trust = args.trust.load();
+  if (const auto store = args.store.open_if_present()) add_store_trust(*store, options.trust);
   options.identities.push_back(args.identity.load());
   options.require_authenticated = args.require_authenticated;
   const Opener opener(std::move(options));
@@ -70,6 +72,7 @@ Verb setup_decrypt(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand("decrypt", "decrypt a message and check what is inside");
   args->identity.add_to(*app, false);
   args->trust.add_to(*app);
+  args->store.add_to(*app);
   app->add_flag("--require-authenticated", args->require_authenticated,
                 "refuse unauthenticated (AES-CBC) encryption");
   app->add_flag("--json", args->json, "the report as one JSON object on standard error");

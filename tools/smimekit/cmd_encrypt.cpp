@@ -14,6 +14,9 @@ namespace {
 
 struct EncryptArgs {
   std::vector<std::string> recipients;
+  std::vector<std::string> to;
+  std::string from;
+  StoreOptions store;
   std::string cipher = "aes256-gcm";
   bool rsa_pkcs1 = false;
   bool no_self = false;
@@ -35,20 +38,48 @@ int run_encrypt(const EncryptArgs& args) {
     auto certs = load_certificates(r);
     recipients.push_back(certs.front());  // the first certificate of a file is the recipient's
   }
+  const std::string message = read_input(args.input);
+  // --to and the sender's own copy come from the store (RFC 8551 §2.5.2 picks the certificate).
+  std::optional<CertStore> store;
+  auto need_store = [&]() -> const CertStore& {
+    if (!store) store = args.store.open(false);
+    return *store;
+  };
+  for (const auto& address : args.to) {
+    const RecipientChoice choice = need_store().choose_recipient(address);
+    if (!choice.chosen) {
+      throw Error(ErrorCode::NoInput, explain_no_recipient(choice, need_store()));
+    }
+    recipients.push_back(*choice.chosen);
+  }
   if (recipients.empty()) {
-    throw UsageError{"no recipient given", "name each recipient's certificate with --recipient PATH"};
+    throw UsageError{"no recipient given",
+                     "name each recipient with --to EMAIL (from the store) or --recipient PATH"};
   }
 
   // The sender is a recipient too, so that the sent copy stays readable (RFC 8551 §3.3).
   std::optional<Identity> signer;
   std::optional<Certificate> self;
   if (args.sign) {
-    signer = args.identity.load();
+    signer = load_signer(args.identity, args.store, args.from, message);
     self = signer->certificate;
   } else if (!args.identity.p12.empty()) {
     self = args.identity.load().certificate;
   } else if (!args.identity.cert.empty()) {
     self = load_certificates(args.identity.cert).front();
+  }
+  if (!self && !args.no_self && (!args.to.empty() || !args.from.empty())) {
+    // The sender's own certificate from the store: --from, else the message's From.
+    const std::string from = sender_address(args.from, message);
+    if (!from.empty()) {
+      const RecipientChoice own = need_store().choose_recipient(from);
+      if (!own.chosen) {
+        throw Error(ErrorCode::NoInput,
+                    explain_no_recipient(own, need_store()) +
+                        " (your own certificate, for the copy you keep; --no-self leaves it out)");
+      }
+      self = *own.chosen;
+    }
   }
   if (!args.no_self) {
     if (!self) {
@@ -77,7 +108,6 @@ int run_encrypt(const EncryptArgs& args) {
   options.cipher = *cipher;
   options.rsa_pkcs1 = args.rsa_pkcs1;
   options.crlf = args.crlf;
-  const std::string message = read_input(args.input);
   if (signer) {
     SignOptions sign_options;
     sign_options.crlf = args.crlf;
@@ -95,6 +125,12 @@ Verb setup_encrypt(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand("encrypt", "encrypt a message for its recipients");
   app->add_option("--recipient", args->recipients, "a recipient's certificate (repeatable)")
       ->allow_extra_args(false);
+  app->add_option("--to", args->to,
+                  "a recipient's address: the certificate is chosen from the store (repeatable)")
+      ->allow_extra_args(false);
+  app->add_option("--from", args->from,
+                  "your address, for your own copy from the store (default: the message's From)");
+  args->store.add_to(*app);
   app->add_option("--cipher", args->cipher,
                   "aes256-gcm (default), aes128-gcm; aes256-cbc or aes128-cbc are unauthenticated");
   app->add_flag("--rsa-pkcs1", args->rsa_pkcs1,

@@ -23,6 +23,8 @@ struct FetchArgs {
   std::vector<std::string> mechanisms;
   TrustOptions trust;
   IdentityOptions identity;
+  StoreOptions store;
+  bool no_harvest = false;
 };
 
 /// Reads a password from the terminal without echo.
@@ -175,7 +177,24 @@ class ProgressLine {
 
 int run_fetch(const FetchArgs& args) {
   const AccountConfig account = resolve_account(args);
-  const FetchOptions options = fetch_options(account, args);
+  FetchOptions options = fetch_options(account, args);
+  // The store's anchors, intermediates and CRLs count too; into it go the certificates of
+  // VALID signers (harvesting, on unless --no-harvest).
+  std::optional<CertStore> store = args.store.open_if_present();
+  if (store) add_store_trust(*store, options.open.trust);
+  std::function<void(const FetchedMessage&)> on_message;
+  if (store && !args.no_harvest) {
+    on_message = [&store](const FetchedMessage& m) {
+      try {
+        for (const auto& line : harvest_report(*store, m.report)) {
+          fmt::print(stderr, "smimekit: harvested {}\n", line);
+        }
+      } catch (const Error& e) {
+        // A store that cannot be written must not stop the mail from being delivered.
+        warning(fmt::format("cannot harvest from {}: {}", m.file.string(), e.what()));
+      }
+    };
+  }
   const bool terminal = ::isatty(STDERR_FILENO) == 1;
   if (options.open.trust.anchors.empty() && terminal) {
     warning("no trust anchors given, so no signature can be trusted");
@@ -183,7 +202,7 @@ int run_fetch(const FetchArgs& args) {
   }
   std::function<void(const FetchProgress&)> progress;
   if (terminal) progress = ProgressLine();
-  const FetchSummary summary = fetch(options, progress);
+  const FetchSummary summary = fetch(options, progress, on_message);
   if (args.json) {
     fmt::print("{}\n", summary.json());
   } else if (terminal || ::isatty(STDOUT_FILENO) == 1) {
@@ -225,6 +244,9 @@ Verb setup_fetch(CLI::App& parent) {
   app->add_option("--p12", args->identity.p12, "a PKCS#12 file with your key and certificate");
   app->add_option("--key-pass", args->key_pass, "where the key's password is (env:, file:, fd:)");
   app->add_flag("--json", args->json, "print the summary as JSON");
+  args->store.add_to(*app);
+  app->add_flag("--no-harvest", args->no_harvest,
+                "do not store the certificates of valid signers in the store");
   return {app, [args] { return run_fetch(*args); }};
 }
 

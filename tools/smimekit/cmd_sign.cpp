@@ -11,6 +11,8 @@ namespace {
 
 struct SignArgs {
   IdentityOptions identity;
+  StoreOptions store;
+  std::string from;
   bool opaque = false;
   std::string digest = "sha256";
   bool pss = false;
@@ -25,7 +27,8 @@ int run_sign(const SignArgs& args) {
     throw UsageError{"--digest must be sha256, sha384 or sha512",
                      "SHA-256 is the default and what every S/MIME agent reads"};
   }
-  const Identity signer = args.identity.load();
+  const std::string message = read_input(args.input);
+  const Identity signer = load_signer(args.identity, args.store, args.from, message);
   if (args.pss && !signer.certificate.has_rsa_key()) {
     throw UsageError{"--pss can't be used with a " + signer.certificate.key_description() + " key",
                      "RSASSA-PSS is for RSA keys; EC keys always sign with ECDSA"};
@@ -35,7 +38,6 @@ int run_sign(const SignArgs& args) {
   options.digest = *digest;
   options.rsa_pss = args.pss;
   options.crlf = args.crlf;
-  const std::string message = read_input(args.input);
   write_output(args.output, sign(message, signer, options));
   return kOk;
 }
@@ -46,6 +48,10 @@ Verb setup_sign(CLI::App& parent) {
   auto args = std::make_shared<SignArgs>();
   CLI::App* app = parent.add_subcommand("sign", "sign a message (RFC 5322) with your key");
   args->identity.add_to(*app, true);
+  app->add_option("--from", args->from,
+                  "sign with the store's key for this address (default without --key/--p12: "
+                  "the message's From)");
+  args->store.add_to(*app);
   app->add_flag("--opaque", args->opaque,
                 "application/pkcs7-mime signed-data instead of multipart/signed");
   app->add_option("--digest", args->digest, "sha256 (default), sha384 or sha512");

@@ -14,6 +14,8 @@ namespace {
 
 struct VerifyArgs {
   TrustOptions trust;
+  StoreOptions store;
+  bool harvest = false;
   IdentityOptions identity;
   bool require_authenticated = false;
   bool json = false;
@@ -23,6 +25,11 @@ struct VerifyArgs {
 int run_verify(const VerifyArgs& args) {
   OpenOptions options;
   options.trust = args.trust.load();
+  // --harvest writes into the store, making it when needed; otherwise a store is only read,
+  // and only when named or when the default one exists.
+  std::optional<CertStore> store =
+      args.harvest ? std::optional<CertStore>(args.store.open(true)) : args.store.open_if_present();
+  if (store) add_store_trust(*store, options.trust);
   if (args.identity.given()) options.identities.push_back(args.identity.load());
   options.require_authenticated = args.require_authenticated;
   if (options.trust.anchors.empty()) {
@@ -55,6 +62,12 @@ int run_verify(const VerifyArgs& args) {
     } else {
       fmt::print("{}: {}\n", name, summarize(report));
     }
+    if (args.harvest) {
+      // On standard error, so that standard output stays one line (or JSON object) per file.
+      for (const auto& line : harvest_report(*store, report)) {
+        fmt::print(stderr, "smimekit: harvested {}\n", line);
+      }
+    }
     if (report.verdict != Verdict::Valid && status == kOk) status = kNotValid;
   }
   std::fflush(stdout);
@@ -68,6 +81,9 @@ Verb setup_verify(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "verify", "verify signed messages; exit 0 only if every one is valid");
   args->trust.add_to(*app);
+  args->store.add_to(*app);
+  app->add_flag("--harvest", args->harvest,
+                "store the signer's certificate of each VALID message in the store");
   args->identity.add_to(*app, false);
   app->add_flag("--require-authenticated", args->require_authenticated,
                 "refuse unauthenticated (AES-CBC) encryption");

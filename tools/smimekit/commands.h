@@ -20,5 +20,8 @@ Verb setup_decrypt(CLI::App& parent);
 Verb setup_fetch(CLI::App& parent);
 Verb setup_demo(CLI::App& parent);
 Verb setup_audit(CLI::App& parent);
+Verb setup_certs(CLI::App& parent);
+Verb setup_anchors(CLI::App& parent);
+Verb setup_crl(CLI::App& parent);
 
 }  // namespace smimekit::cli

@@ -15,8 +15,9 @@ int main(int argc, char** argv) {
   app.name("smimekit");
   app.require_subcommand(1);
   app.set_version_flag("--version", "smimekit 0.1.0");
-  std::vector<Verb> verbs{setup_sign(app),    setup_verify(app), setup_encrypt(app),
-                          setup_decrypt(app), setup_fetch(app),  setup_demo(app),
+  std::vector<Verb> verbs{setup_sign(app),    setup_verify(app),  setup_encrypt(app),
+                          setup_decrypt(app), setup_fetch(app),   setup_demo(app),
+                          setup_certs(app),   setup_anchors(app), setup_crl(app),
                           setup_audit(app)};
 
   try {
@@ -31,6 +32,11 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) {  // --help of a subcommand
       for (const auto& verb : verbs) {
         if (verb.app->parsed()) {
+          // `certs import --help` shows the help of import, not of certs.
+          for (const CLI::App* sub : verb.app->get_subcommands()) {
+            fmt::print("{}", sub->help());
+            return kOk;
+          }
           fmt::print("{}", verb.app->help());
           return kOk;
         }
@@ -45,8 +51,8 @@ int main(int argc, char** argv) {
       if (!known) {
         error(fmt::format("unknown verb '{}'", argv[1]));
         hint(
-            "the verbs are sign, verify, encrypt, decrypt, fetch, demo and audit; see 'smimekit "
-            "--help'");
+            "the verbs are sign, verify, encrypt, decrypt, fetch, certs, anchors, crl, audit "
+            "and demo; see 'smimekit --help'");
         return kUsage;
       }
     }

@@ -88,6 +88,11 @@ class Crl {
   [[nodiscard]] static Crl from_der(std::span<const std::uint8_t> der);
   [[nodiscard]] const std::vector<std::uint8_t>& der() const noexcept;
   [[nodiscard]] const std::string& issuer() const noexcept;
+  [[nodiscard]] TimePoint this_update() const;
+  /// Absent when the CRL names no nextUpdate.
+  [[nodiscard]] std::optional<TimePoint> next_update() const;
+  /// How many certificates it lists as revoked.
+  [[nodiscard]] std::size_t revoked_count() const noexcept;
 
   struct Impl;
   explicit Crl(std::shared_ptr<const Impl> impl) : m_impl(std::move(impl)) {}

@@ -33,6 +33,9 @@ struct SignerReport {
   std::string digest_algorithm;            ///< "sha256"
   std::string signature_algorithm;         ///< "rsaEncryption", "rsassaPss", "ecdsa-with-SHA256"
   std::optional<TimePoint> signing_time;
+  /// The certificate the signer named as its encryption key with a signed
+  /// sMIMEEncryptionKeyPreference attribute (RFC 8551 §2.5.3), when the message carries it.
+  std::optional<Certificate> encryption_key_preference;
   /// Ok, or why the signature itself does not verify.
   Status signature = Status::Ok;
   /// Path validation of the signer certificate.

@@ -26,6 +26,8 @@ enum class Status : int {
   NoEmailInCertificate = 1012,    ///< the signer certificate names no email address
   AddressMismatch = 1013,         ///< the From (or Sender) address is not in the signer certificate
   NoFromAddress = 1014,           ///< the message has no usable From address to bind to
+  KeyUsageForbidsEncryption = 1015, ///< keyUsage lacks keyEncipherment (RSA) or keyAgreement (EC)
+  KeyCannotEncrypt = 1016,        ///< a signature-only key type (Ed25519, DSA): nothing can be encrypted to it
 
   // 2000: time
   CertNotYetValid = 2000,

@@ -1,0 +1,171 @@
+// smimekit — the certificate store: a directory holding the user's own identities, the
+// certificates of correspondents, trust anchors and CRLs, with an index by email address.
+//
+// Layout (every directory mode 0700, every key file mode 0600):
+//
+//   DIR/lock              taken with flock(): shared to read, exclusive to write
+//   DIR/index.json        email address -> fingerprints, and what is known about each
+//   DIR/certs/FP.pem      certificates by SHA-256 fingerprint (lowercase hex)
+//   DIR/keys/FP.key       the private key of certificate FP, PKCS#8 encrypted (AES-256, PBKDF2)
+//   DIR/anchors/FP.pem    trust anchors
+//   DIR/crls/HASH.pem     CRLs, by SHA-256 of their DER
+//
+// Every file is written atomically (temporary file, fsync, rename, fsync of the directory),
+// and every change holds the exclusive lock from reading the index to writing it back, so two
+// processes using one store at once never lose each other's changes.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smimekit/certificate.h"
+#include "smimekit/secret.h"
+#include "smimekit/trust.h"
+
+namespace smimekit {
+
+/// The store used when none is named: $SMIMEKIT_STORE, else $XDG_DATA_HOME/smimekit, else
+/// ~/.local/share/smimekit. Throws Error(Usage) when neither of those nor HOME is set.
+[[nodiscard]] std::filesystem::path default_store_path();
+
+/// The form every address takes in the index: the local part as written, the domain in
+/// lower case (RFC 5321 §2.4). Empty when ADDRESS has no '@'.
+[[nodiscard]] std::string normalize_address(std::string_view address);
+
+/// RFC 8550 §4.4.2 and RFC 8551 §2.5.2: the statuses that make CERT unfit to receive mail.
+/// RSA keys need keyEncipherment, EC keys keyAgreement (when keyUsage is present); an
+/// extendedKeyUsage must hold emailProtection or anyExtendedKeyUsage; signature-only keys
+/// (Ed25519, Ed448, DSA) can never be encrypted to. Empty when it is fit.
+[[nodiscard]] std::vector<Status> check_encryption_usage(const Certificate& cert);
+
+/// What the store knows about one of its certificates besides the certificate itself.
+struct StoredCertificate {
+  Certificate certificate;
+  /// True when the store holds its private key (encrypted).
+  bool has_key = false;
+  /// True when the certificate is also one of the store's trust anchors.
+  bool anchor = false;
+  /// The signing time of the newest valid signed message it was harvested from.
+  std::optional<TimePoint> last_seen;
+  /// Addresses whose correspondent named this certificate with sMIMEEncryptionKeyPreference.
+  std::vector<std::string> preferred_for;
+};
+
+/// One certificate considered for a recipient, and what was found about it.
+struct RecipientCandidate {
+  Certificate certificate;
+  /// Why it cannot be used; empty for the usable ones.
+  std::vector<Status> problems;
+  bool preferred = false;  ///< named by sMIMEEncryptionKeyPreference
+};
+
+/// The outcome of choose_recipient().
+struct RecipientChoice {
+  std::string address;
+  /// The certificate to encrypt to, when one is usable.
+  std::optional<Certificate> chosen;
+  /// In words, why that one ("the only usable certificate", "preferred by the
+  /// correspondent's signed mail", "the newest of 2 usable certificates").
+  std::string reason;
+  /// Every certificate of the address, the chosen one first, then the others newest first.
+  std::vector<RecipientCandidate> candidates;
+};
+
+/// What harvest() did.
+enum class HarvestOutcome {
+  Added,        ///< the certificate is new to the store
+  Updated,      ///< already stored; its last-seen time (and preference) were moved forward
+  AddedBeside,  ///< a different certificate for an address already known, kept beside the old
+  Older,        ///< the store has seen newer mail from this address: nothing changed
+};
+
+[[nodiscard]] std::string_view harvest_outcome_name(HarvestOutcome outcome) noexcept;
+
+class CertStore {
+ public:
+  /// Opens the store in DIR. With CREATE, a missing store is made (mode 0700); without, a
+  /// missing store is Error(NoInput). A store directory that others may read or write, or
+  /// that another user owns, is Error(Insecure) naming the directory and the chmod to run.
+  [[nodiscard]] static CertStore open(const std::filesystem::path& dir, bool create);
+
+  /// True when DIR holds a store (its index file exists).
+  [[nodiscard]] static bool exists(const std::filesystem::path& dir);
+
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return m_dir; }
+
+  // ---- certificates ----
+
+  /// Adds CERT (a no-op when present). Returns true when it was new.
+  bool add_certificate(const Certificate& cert);
+  /// Stores KEY for CERT (which is added too), encrypted under PASSWORD with PKCS#8
+  /// (AES-256-CBC, PBKDF2-SHA256), mode 0600. Error(Usage) when the key does not belong to
+  /// the certificate or PASSWORD is empty.
+  void add_private_key(const Certificate& cert, const PrivateKey& key, const Secret& password);
+
+  /// Every certificate with what is known about it, ordered by subject, then notBefore.
+  /// A file that is not what its name says is Error(Input) naming the file.
+  [[nodiscard]] std::vector<StoredCertificate> list() const;
+
+  /// The certificates ID names: a fingerprint or a unique prefix of one (at least 8 hex
+  /// digits), or an email address (all its certificates). Error(Usage) for a shorter prefix,
+  /// Error(NoInput) when nothing matches, Error(Usage) for an ambiguous prefix.
+  [[nodiscard]] std::vector<StoredCertificate> resolve(std::string_view id) const;
+
+  /// The certificates whose subjectAltName (or subject emailAddress) names ADDRESS.
+  [[nodiscard]] std::vector<StoredCertificate> find_by_address(std::string_view address) const;
+
+  /// Removes the certificate with fingerprint FP, its key and its index entries.
+  /// Returns false when there was none.
+  bool remove_certificate(std::string_view fingerprint);
+
+  /// The private key of certificate FP, decrypted with PASSWORD (Error(Password) if wrong,
+  /// Error(NoInput) if the store holds none).
+  [[nodiscard]] PrivateKey private_key(std::string_view fingerprint, const Secret& password) const;
+
+  // ---- trust anchors and CRLs ----
+
+  bool add_anchor(const Certificate& cert);
+  [[nodiscard]] std::vector<Certificate> anchors() const;
+  bool remove_anchor(std::string_view fingerprint);
+
+  /// Adds a CRL; an older CRL of the same issuer whose CRL number is lower stays too (Botan
+  /// picks what applies). Returns true when it was new.
+  bool add_crl(const Crl& crl);
+  [[nodiscard]] std::vector<Crl> crls() const;
+
+  /// The store as a TrustPolicy: its anchors, its certificates as intermediates, its CRLs.
+  [[nodiscard]] TrustPolicy trust_policy() const;
+
+  // ---- using the store ----
+
+  /// RFC 8551 §2.5.2: the certificate to encrypt to for ADDRESS. Usable means: the chain
+  /// reaches one of the store's anchors at time NOW (not expired, not revoked by a stored
+  /// CRL), and check_encryption_usage() finds nothing. Among the usable ones, the one named
+  /// by the correspondent's sMIMEEncryptionKeyPreference wins, else the newest notBefore.
+  [[nodiscard]] RecipientChoice choose_recipient(std::string_view address,
+                                                 std::optional<TimePoint> now = {}) const;
+
+  /// The identity to sign as ADDRESS: a stored certificate with a stored key that names the
+  /// address, is fit for signing and valid now (the newest such), its key decrypted with
+  /// PASSWORD, and the chain to send built from the store. Error(NoInput) when there is none,
+  /// saying why each candidate was passed over.
+  [[nodiscard]] Identity signing_identity(std::string_view address, const Secret& password) const;
+
+  /// Stores the certificate of a signer whose message was VALID (the caller's duty to check)
+  /// for ADDRESS, with SIGNING_TIME, and the intermediates of its chain. Nothing changes when
+  /// the store already has newer mail from the address. A different certificate for a known
+  /// address is added beside the old one, which stays. PREFERRED records an
+  /// sMIMEEncryptionKeyPreference naming CERT.
+  HarvestOutcome harvest(std::string_view address, const Certificate& cert,
+                         const std::vector<Certificate>& intermediates, TimePoint signing_time,
+                         bool preferred);
+
+ private:
+  explicit CertStore(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+  std::filesystem::path m_dir;
+};
+
+}  // namespace smimekit
