@@ -201,10 +201,13 @@ TEST(CliAudit, SignedMessageAuditsItsSigner) {
 
 TEST(CliAudit, BadInputGetsAClearError) {
   test::TempDir dir;
-  const RunResult none = cli({"audit", "--anchor", p(demo("root.pem"))});
-  EXPECT_EQ(none.exit_code, 64) << show(none);
-  EXPECT_TRUE(contains(none.err, "audit needs a TARGET")) << show(none);
-  EXPECT_TRUE(contains(none.err, "hint:")) << show(none);
+  // No TARGET audits the store; a store that is not there is named, and nothing is created.
+  const RunResult none =
+      cli({"audit", "--anchor", p(demo("root.pem")), "--store", p(dir / "no-store")});
+  EXPECT_EQ(none.exit_code, 66) << show(none);
+  EXPECT_TRUE(contains(none.err, p(dir / "no-store"))) << show(none);
+  EXPECT_FALSE(std::filesystem::exists(dir / "no-store"));
+  EXPECT_TRUE(contains(none.err, "smimekit certs import")) << show(none);
 
   const RunResult format = cli(concat(audit_demo({"--format", "pdf"}), {p(demo("alice.pem"))}));
   EXPECT_EQ(format.exit_code, 64) << show(format);

@@ -356,4 +356,33 @@ TEST_F(CliStore, UnknownVerbHintNamesTheStoreVerbs) {
 }
 
 }  // namespace
+
+
+// The picture: the demo hierarchy imported into a store, audited with no TARGET, as
+// SVG. Root, intermediate and users are there; dave (expired) and erin (revoked by the
+// intermediate's CRL) are marked.
+TEST_F(CliStore, AuditWithoutTargetDrawsTheWholeStore) {
+  RunResult r = sk({"anchors", "add", p(demo("root.pem"))});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  r = sk({"certs", "import", p(demo("intermediate.pem")), p(demo("alice.pem")), p(demo("bob.pem")),
+          p(demo("carol.pem")), p(demo("dave.pem")), p(demo("erin.pem"))});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  r = sk({"crl", "import", p(demo("intermediate.crl.pem")), p(demo("root.crl.pem"))});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+
+  r = sk({"audit", "--time", "2026-06-01", "--format", "svg", "-o", p(tmp / "store.svg")});
+  EXPECT_EQ(r.exit_code, 1) << "dave and erin are errors: " << show(r);
+  const std::string svg = test::read(tmp / "store.svg");
+  for (const char* name : {"Demo Root CA", "Demo Intermediate CA", "Alice Demo", "Bob Demo",
+                           "Carol Demo", "Dave Demo", "Erin Demo", "EXPIRED", "REVOKED"}) {
+    EXPECT_NE(svg.find(name), std::string::npos) << name << " missing from the SVG";
+  }
+  // The same store as text: every user judged, the good ones OK.
+  r = sk({"audit", "--time", "2026-06-01"});
+  EXPECT_EQ(r.exit_code, 1) << show(r);
+  EXPECT_TRUE(contains(r.out, "Alice Demo <alice@example.org>: OK")) << show(r);
+  EXPECT_TRUE(contains(r.out, "Dave Demo <dave@example.org>: ERROR")) << show(r);
+  EXPECT_TRUE(contains(r.out, "Erin Demo <erin@example.org>: ERROR")) << show(r);
+}
+
 }  // namespace smimekit

@@ -21,6 +21,7 @@ struct AuditArgs {
   std::string time, format = "text", output;
   int warn_days = 30;
   RevocationOptions revocation{.mode = "hard"};  // an audit that could not check says so
+  StoreOptions store;
 };
 
 // What the TARGETs hand over: certificates to sort into end entities and pool, the signers
@@ -101,11 +102,6 @@ void gather_file(const std::string& target, const Opener& opener, Gathered& g) {
 }
 
 int run_audit(const AuditArgs& args) {
-  if (args.targets.empty()) {
-    throw UsageError{"audit needs a TARGET",
-                     "name certificate files, directories of certificates or signed messages: "
-                     "smimekit audit --anchor root.pem alice.pem"};
-  }
   static constexpr std::string_view kFormats[] = {"text", "json", "dot", "svg"};
   if (std::find(std::begin(kFormats), std::end(kFormats), args.format) == std::end(kFormats)) {
     throw UsageError{fmt::format("--format {} is not a format audit writes", args.format),
@@ -128,6 +124,19 @@ int run_audit(const AuditArgs& args) {
                        "use ISO 8601: 2019-06-01 or 2019-06-01T12:00:00Z"};
     }
   }
+  // No TARGET: the whole store is audited. With --store and TARGETs, the store's anchors,
+  // CRLs and certificates help judge them.
+  Gathered g;
+  if (args.targets.empty() || !args.store.dir.empty()) {
+    const CertStore store = args.store.open(false);
+    const auto anchors = store.anchors();
+    const auto crls = store.crls();
+    input.anchors.insert(input.anchors.end(), anchors.begin(), anchors.end());
+    input.crls.insert(input.crls.end(), crls.begin(), crls.end());
+    for (const auto& stored : store.list()) {
+      (args.targets.empty() ? g.certs : g.chain).push_back(stored.certificate);
+    }
+  }
   if (input.anchors.empty()) {
     warning("no trust anchors given, so no chain can be trusted");
     hint("name the root certificates you trust with --anchor FILE or --anchor DIR");
@@ -138,7 +147,6 @@ int run_audit(const AuditArgs& args) {
   open_options.trust.crls = input.crls;
   open_options.trust.validation_time = input.time;
   const Opener opener(std::move(open_options));
-  Gathered g;
   for (const auto& target : args.targets) {
     std::error_code ec;
     if (target != "-" && std::filesystem::is_directory(target, ec)) {
@@ -194,9 +202,11 @@ Verb setup_audit(CLI::App& parent) {
                   "warn about certificates expiring within N days (default 30)")
       ->check(CLI::Range(0, 36500));
   args->revocation.add_to(*app);
+  args->store.add_to(*app);
   app->add_option("-o,--output", args->output, "write here instead of standard output");
   app->add_option("TARGET", args->targets,
-                  "certificate files (PEM, DER, bundles), directories or signed messages");
+                  "certificate files (PEM, DER, bundles), directories or signed messages; "
+                  "none: every certificate of the store");
   return {app, [args] { return run_audit(*args); }};
 }
 
