@@ -119,8 +119,11 @@ int run_import(const CertsArgs& args) {
     const Secret password = key_password(args);
     std::vector<Certificate> pool = imported;
     for (const auto& sc : store.list()) pool.push_back(sc.certificate);
-    for (const auto& [file, key] : keys) {
-      const auto match = std::find_if(pool.begin(), pool.end(), [&](const Certificate& c) {
+    for (const auto& entry : keys) {
+      const auto& [file, key] = entry;
+      // (A lambda may not capture a structured binding in C++20 as clang 14 reads it.)
+      const auto match = std::find_if(pool.begin(), pool.end(), [&entry](const Certificate& c) {
+        const auto& key = entry.second;
         try {
           (void)make_identity(key, c, {});
           return true;
