@@ -224,7 +224,8 @@ TEST(CliAudit, BadInputGetsAClearError) {
   EXPECT_EQ(missing.exit_code, 66) << show(missing);
   EXPECT_TRUE(contains(missing.err, "nope.pem")) << show(missing);
 
-  test::write(dir / "garbage.pem", std::string("\x00\x01\x02 not a certificate", 25));
+  static constexpr char kGarbage[] = "\x00\x01\x02 not a certificate";
+  test::write(dir / "garbage.pem", std::string(kGarbage, sizeof kGarbage - 1));
   const RunResult garbage = cli(concat(audit_demo({}), {p(dir / "garbage.pem")}));
   EXPECT_EQ(garbage.exit_code, 65) << show(garbage);
   EXPECT_TRUE(contains(garbage.err, "neither a certificate")) << show(garbage);
