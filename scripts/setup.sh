@@ -15,6 +15,8 @@ packages=(
   dovecot-core dovecot-pop3d
   # smimekit audit --format svg runs Graphviz's dot
   graphviz
+  # fuzzing (tests/fuzz/run.sh): clang 14 with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
 )
 
 missing=()

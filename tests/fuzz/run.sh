@@ -4,8 +4,8 @@
 #
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]     (default: 60 s, every target)
 #
-# Needs clang 14 with libFuzzer (scripts/setup.sh --fuzz installs clang and
-# libclang-rt-14-dev). Builds into $FUZZ_BUILD_DIR (default build-fuzz). Each target's
+# Needs clang 14 with libFuzzer (scripts/setup.sh installs clang and libclang-rt-14-dev).
+# Builds into $FUZZ_BUILD_DIR (default build-fuzz). Each target's
 # growing corpus is kept in $FUZZ_BUILD_DIR/corpus/TARGET; a crashing input lands in
 # $FUZZ_BUILD_DIR/artifacts/TARGET/ and must become a file in tests/fuzz/regressions/TARGET.
 # Two targets run at a time (FUZZ_JOBS).
@@ -27,8 +27,17 @@ if [[ ! -d $corpora ]]; then
   echo "fuzz: note: no shared corpora at $corpora; seeding from tests/fuzz/seeds only" >&2
 fi
 
-CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSMIMEKIT_FUZZ=ON -DSMIMEKIT_TESTS=OFF >/dev/null
+# A build directory configured with SMIMEKIT_FUZZ=ON (scripts/test.sh's sanitizer build is one)
+# is reused as it is; otherwise a fuzz-only build is configured.
+if [[ -f $build/CMakeCache.txt ]]; then
+  if ! grep -q '^SMIMEKIT_FUZZ:BOOL=ON' "$build/CMakeCache.txt"; then
+    echo "fuzz: $build was configured without -DSMIMEKIT_FUZZ=ON; remove it or set FUZZ_BUILD_DIR" >&2
+    exit 2
+  fi
+else
+  CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSMIMEKIT_FUZZ=ON -DSMIMEKIT_TESTS=OFF >/dev/null
+fi
 cmake --build "$build" -j "$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}") >/dev/null
 
 # Where each target finds its seeds in the shared corpora (directories are read recursively).
@@ -45,7 +54,10 @@ seeds_for() {
 run_one() {
   local target=$1 corpus="$build/corpus/$1" artifacts="$build/artifacts/$1/" log="$build/fuzz-$1.log"
   mkdir -p "$corpus" "$artifacts"
-  local dirs=("$corpus" "tests/fuzz/seeds/$target" "tests/fuzz/regressions/$target")
+  local dirs=("$corpus")
+  for d in "tests/fuzz/seeds/$target" "tests/fuzz/regressions/$target"; do
+    [[ -d $d ]] && dirs+=("$d")
+  done
   for c in $(seeds_for "$target"); do
     [[ -d $corpora/$c ]] && dirs+=("$corpora/$c")
   done
