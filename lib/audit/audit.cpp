@@ -544,6 +544,18 @@ std::string_view role_name(Role role) noexcept {
   return "end_entity";
 }
 
+std::string_view role_words(Role role) noexcept {
+  switch (role) {
+    case Role::EndEntity:
+      return "end entity";
+    case Role::Intermediate:
+      return "intermediate CA";
+    case Role::Anchor:
+      return "trust anchor";
+  }
+  return "end entity";
+}
+
 Severity CertificateAudit::verdict() const noexcept {
   return worst_of(findings);
 }

@@ -104,18 +104,6 @@ struct Node {
   std::set<std::string> marks;
 };
 
-std::string role_words(Role role) {
-  switch (role) {
-    case Role::EndEntity:
-      return "end entity";
-    case Role::Intermediate:
-      return "intermediate CA";
-    case Role::Anchor:
-      return "trust anchor";
-  }
-  return "";
-}
-
 }  // namespace
 
 std::string render_audit_dot(const AuditReport& report) {
@@ -163,7 +151,7 @@ std::string render_audit_dot(const AuditReport& report) {
   out += "  edge [color=\"#555555\"];\n";
   for (const auto& key : order) {
     const Node& n = nodes.at(key);
-    std::vector<std::string> lines{n.cert.display_name(), role_words(n.role)};
+    std::vector<std::string> lines{n.cert.display_name(), std::string(role_words(n.role))};
     if (!n.cert.email_addresses().empty()) lines.push_back(n.cert.email_addresses().front());
     lines.push_back(n.cert.key_description() + ", until " +
                     format_time(n.cert.not_after()).substr(0, 10));

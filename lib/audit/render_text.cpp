@@ -21,18 +21,6 @@ std::string_view verdict_word(Severity s) {
   return "ERROR";
 }
 
-std::string role_words(Role role) {
-  switch (role) {
-    case Role::EndEntity:
-      return "end entity";
-    case Role::Intermediate:
-      return "intermediate CA";
-    case Role::Anchor:
-      return "trust anchor";
-  }
-  return "";
-}
-
 void finding_lines(std::string& out, const std::vector<Finding>& findings, std::size_t indent) {
   for (const auto& f : findings) {
     out += fmt::format("{:{}}{:<8} {}\n", "", indent, fmt::format("{}:", severity_name(f.severity)),

@@ -60,6 +60,9 @@ enum class Role { EndEntity, Intermediate, Anchor };
 /// "end_entity", "intermediate", "anchor".
 [[nodiscard]] std::string_view role_name(Role role) noexcept;
 
+/// The same for people: "end entity", "intermediate CA", "trust anchor".
+[[nodiscard]] std::string_view role_words(Role role) noexcept;
+
 /// One certificate of one chain.
 struct CertificateAudit {
   Certificate certificate;
