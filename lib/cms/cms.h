@@ -31,9 +31,13 @@ struct SignerCheck {
   std::string digest_algorithm;     ///< "sha256"
   std::string signature_algorithm;  ///< "rsaEncryption", "RSASSA-PSS", "ecdsa-with-SHA256"
   std::optional<TimePoint> signing_time;
-  /// The certificate a signed sMIMEEncryptionKeyPreference attribute names (RFC 8551 §2.5.3,
-  /// issuerAndSerialNumber form), when it is one the SignedData carries or was given.
-  std::optional<Certificate> encryption_key_preference;
+  /// A signed sMIMEEncryptionKeyPreference attribute (RFC 8551 §2.5.3, any of its forms, or
+  /// Microsoft's attribute of the same meaning), when present and well formed.
+  std::optional<CertificateRef> encryption_key_preference;
+  /// The certificate it names, when the SignedData carries it or it was given.
+  std::optional<Certificate> preferred_certificate;
+  /// The signed SMIMECapabilities (RFC 8551 §2.5.2), most preferred first.
+  std::vector<std::string> capabilities;
   Status signature = Status::Ok;
   /// SHA-1 is weak but may be allowed by policy; MD5 and older never are.
   bool sha1_digest = false;

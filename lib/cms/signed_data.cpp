@@ -35,52 +35,127 @@ std::optional<TimePoint> signing_time(CMS_SignerInfo* si) {
   return from_asn1_time(reinterpret_cast<const ASN1_TIME*>(value->value.asn1_string));
 }
 
-// The [0] IMPLICIT IssuerAndSerialNumber choice of SMIMEEncryptionKeyPreference for CERT,
-// encoded as cms/sign.cpp writes it (and as RFC 8551 §2.5.3 defines it).
-std::string preference_encoding(const Certificate& cert) {
-  X509* x = cert.impl().x509.get();
-  unsigned char* name = nullptr;
-  const int name_len = i2d_X509_NAME(X509_get_issuer_name(x), &name);
-  unsigned char* serial = nullptr;
-  const int serial_len = i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &serial);
-  std::string body;
-  if (name_len > 0 && serial_len > 0) {
-    body.assign(reinterpret_cast<char*>(name), static_cast<std::size_t>(name_len));
-    body.append(reinterpret_cast<char*>(serial), static_cast<std::size_t>(serial_len));
-  }
-  OPENSSL_free(name);
-  OPENSSL_free(serial);
-  if (body.empty()) return {};
-  std::string der(1, static_cast<char>(0xA0));
-  if (body.size() < 0x80) {
-    der.push_back(static_cast<char>(body.size()));
-  } else {
-    std::string octets;
-    for (std::size_t v = body.size(); v > 0; v >>= 8) {
-      octets.insert(octets.begin(), static_cast<char>(v & 0xff));
-    }
-    der.push_back(static_cast<char>(0x80 | octets.size()));
-    der += octets;
-  }
-  return der + body;
+// The IssuerAndSerialNumber SEQUENCE's contents (RFC 5652 §10.2.4) in [P, END).
+std::optional<CertificateRef> issuer_and_serial(const unsigned char* p, const unsigned char* end) {
+  ossl::X509NamePtr issuer(d2i_X509_NAME(nullptr, &p, end - p));
+  if (!issuer) return std::nullopt;
+  ossl::Asn1IntegerPtr serial(d2i_ASN1_INTEGER(nullptr, &p, end - p));
+  if (!serial || p != end) return std::nullopt;
+  return certificate_ref(issuer.get(), serial.get());
 }
 
-// RFC 8551 §2.5.3: which of CANDIDATES the sMIMEEncryptionKeyPreference attribute names.
-// Only the issuerAndSerialNumber form is matched; the key-identifier forms are ignored.
-std::optional<Certificate> encryption_key_preference(CMS_SignerInfo* si,
-                                                     const std::vector<Certificate>& candidates) {
-  const int idx = CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_encrypKeyPref, -1);
+// One TLV at P (within LENGTH octets): its tag, class and contents. Definite lengths only.
+struct Tlv {
+  int tag = 0, cls = 0;
+  bool constructed = false;
+  const unsigned char* contents = nullptr;
+  long length = 0;
+};
+std::optional<Tlv> read_tlv(const unsigned char* p, long length) {
+  Tlv tlv;
+  const int ret = ASN1_get_object(&p, &tlv.length, &tlv.tag, &tlv.cls, length);
+  if ((ret & 0x80) != 0 || ret == (V_ASN1_CONSTRUCTED | 1)) return std::nullopt;
+  tlv.constructed = (ret & V_ASN1_CONSTRUCTED) != 0;
+  tlv.contents = p;
+  return tlv;
+}
+
+// The DER of an attribute value OpenSSL keeps as an ASN1_STRING with its whole encoding
+// (V_ASN1_OTHER for a context-tagged choice, V_ASN1_SEQUENCE for a SEQUENCE).
+std::optional<std::string_view> value_der(CMS_SignerInfo* si, int nid, int type) {
+  const int idx = CMS_signed_get_attr_by_NID(si, nid, -1);
   if (idx < 0) return std::nullopt;
   ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, idx), 0);
-  if (value == nullptr || value->type != V_ASN1_OTHER || value->value.asn1_string == nullptr) {
+  if (value == nullptr || value->type != type || value->value.asn1_string == nullptr) {
     return std::nullopt;
   }
-  const std::string_view encoded(reinterpret_cast<const char*>(value->value.asn1_string->data),
-                                 static_cast<std::size_t>(value->value.asn1_string->length));
-  for (const auto& c : candidates) {
-    if (preference_encoding(c) == encoded) return c;
+  return std::string_view(reinterpret_cast<const char*>(value->value.asn1_string->data),
+                          static_cast<std::size_t>(value->value.asn1_string->length));
+}
+
+// RFC 8551 §2.5.3:
+//   SMIMEEncryptionKeyPreference ::= CHOICE {
+//     issuerAndSerialNumber   [0] IssuerAndSerialNumber,
+//     receipentKeyId          [1] RecipientKeyIdentifier,
+//     subjectAltKeyIdentifier [2] SubjectKeyIdentifier }   -- IMPLICIT tags
+// and Microsoft's attribute of the same meaning (1.3.6.1.4.1.311.16.4), a plain
+// IssuerAndSerialNumber. A value in none of these forms is ignored.
+std::optional<CertificateRef> encryption_key_preference(CMS_SignerInfo* si) {
+  if (auto der = value_der(si, NID_id_smime_aa_encrypKeyPref, V_ASN1_OTHER)) {
+    const auto* p = reinterpret_cast<const unsigned char*>(der->data());
+    const auto tlv = read_tlv(p, static_cast<long>(der->size()));
+    if (!tlv || tlv->cls != V_ASN1_CONTEXT_SPECIFIC ||
+        tlv->contents + tlv->length != p + der->size()) {
+      return std::nullopt;
+    }
+    const unsigned char* end = tlv->contents + tlv->length;
+    if (tlv->tag == 0 && tlv->constructed) return issuer_and_serial(tlv->contents, end);
+    CertificateRef ref;
+    if (tlv->tag == 1 && tlv->constructed) {
+      // RecipientKeyIdentifier ::= SEQUENCE { subjectKeyIdentifier, date OPTIONAL, other OPTIONAL }
+      const auto ski = read_tlv(tlv->contents, tlv->length);
+      if (!ski || ski->cls != V_ASN1_UNIVERSAL || ski->tag != V_ASN1_OCTET_STRING ||
+          ski->constructed) {
+        return std::nullopt;
+      }
+      ref.subject_key_id.assign(ski->contents, ski->contents + ski->length);
+    } else if (tlv->tag == 2 && !tlv->constructed) {
+      ref.subject_key_id.assign(tlv->contents, end);
+    }
+    if (ref.subject_key_id.empty()) return std::nullopt;
+    return ref;
+  }
+  static const int ms_nid = [] {
+    const int nid = OBJ_txt2nid("1.3.6.1.4.1.311.16.4");
+    return nid != NID_undef ? nid : OBJ_create("1.3.6.1.4.1.311.16.4", "ms-encrypKeyPref",
+                                               "Microsoft encryption key preference");
+  }();
+  if (auto der = value_der(si, ms_nid, V_ASN1_SEQUENCE)) {
+    const auto* p = reinterpret_cast<const unsigned char*>(der->data());
+    const auto tlv = read_tlv(p, static_cast<long>(der->size()));
+    if (!tlv || tlv->contents + tlv->length != p + der->size()) return std::nullopt;
+    return issuer_and_serial(tlv->contents, tlv->contents + tlv->length);
   }
   return std::nullopt;
+}
+
+// RFC 8551 §2.5.2: SMIMECapabilities ::= SEQUENCE OF SMIMECapability, most preferred first.
+// Content ciphers smimekit knows go by its own names (content_cipher_name), others by
+// OpenSSL's.
+std::vector<std::string> capabilities(CMS_SignerInfo* si) {
+  std::vector<std::string> out;
+  const auto der = value_der(si, NID_SMIMECapabilities, V_ASN1_SEQUENCE);
+  if (!der) return out;
+  const auto* p = reinterpret_cast<const unsigned char*>(der->data());
+  X509_ALGORS* algs = d2i_X509_ALGORS(nullptr, &p, static_cast<long>(der->size()));
+  ossl::clear_errors();
+  constexpr std::size_t kMaxCapabilities = 64;
+  for (int i = 0; algs != nullptr && i < sk_X509_ALGOR_num(algs) && out.size() < kMaxCapabilities;
+       ++i) {
+    const ASN1_OBJECT* oid = nullptr;
+    X509_ALGOR_get0(&oid, nullptr, nullptr, sk_X509_ALGOR_value(algs, i));
+    switch (OBJ_obj2nid(oid)) {
+      case NID_aes_256_gcm:
+        out.emplace_back(content_cipher_name(ContentCipher::Aes256Gcm));
+        break;
+      case NID_aes_128_gcm:
+        out.emplace_back(content_cipher_name(ContentCipher::Aes128Gcm));
+        break;
+      case NID_aes_256_cbc:
+        out.emplace_back(content_cipher_name(ContentCipher::Aes256Cbc));
+        break;
+      case NID_aes_128_cbc:
+        out.emplace_back(content_cipher_name(ContentCipher::Aes128Cbc));
+        break;
+      default: {
+        // RC2 comes once per key size; one name is enough.
+        std::string name = lower(ossl::object_name(oid));
+        if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+      }
+    }
+  }
+  sk_X509_ALGOR_pop_free(algs, X509_ALGOR_free);
+  return out;
 }
 
 // RFC 5652 §11.1: the contentType attribute must name the encapsulated content type.
@@ -226,7 +301,13 @@ SignedDataCheck check_signed_data(std::string_view der, const std::string* detac
     }
     if (sig != nullptr) check.signature_algorithm = ossl::object_name(sig->algorithm);
     check.signing_time = signing_time(si);
-    check.encryption_key_preference = encryption_key_preference(si, candidates);
+    check.capabilities = capabilities(si);
+    check.encryption_key_preference = encryption_key_preference(si);
+    if (check.encryption_key_preference) {
+      for (const auto& c : candidates) {
+        if (check.encryption_key_preference->names(c)) check.preferred_certificate = c;
+      }
+    }
     if (signer != nullptr) {
       // The signer is one of the candidates: reuse its parsed form.
       for (const auto& c : candidates) {

@@ -224,6 +224,49 @@ const std::string& Certificate::signature_algorithm() const noexcept {
   return m_impl->signature_algorithm;
 }
 
+std::vector<std::uint8_t> Certificate::subject_key_id() const {
+  const ASN1_OCTET_STRING* id = X509_get0_subject_key_id(m_impl->x509.get());
+  if (id == nullptr) return {};
+  const unsigned char* data = ASN1_STRING_get0_data(id);
+  return {data, data + ASN1_STRING_length(id)};
+}
+
+CertificateRef certificate_ref(const X509_NAME* issuer, const ASN1_INTEGER* serial) {
+  CertificateRef ref;
+  const unsigned char* der = nullptr;
+  std::size_t length = 0;
+  if (X509_NAME_get0_der(issuer, &der, &length) == 1) ref.issuer_der.assign(der, der + length);
+  ref.serial_hex = to_hex(serial->data, static_cast<std::size_t>(serial->length));
+  return ref;
+}
+
+CertificateRef CertificateRef::issuer_and_serial_of(const Certificate& cert) {
+  X509* x = cert.impl().x509.get();
+  return certificate_ref(X509_get_issuer_name(x), X509_get0_serialNumber(x));
+}
+
+bool CertificateRef::names(const Certificate& cert) const {
+  if (!subject_key_id.empty()) return cert.subject_key_id() == subject_key_id;
+  if (issuer_der.empty() || serial_hex != cert.serial_hex()) return false;
+  const unsigned char* p = issuer_der.data();
+  ossl::X509NamePtr name(d2i_X509_NAME(nullptr, &p, static_cast<long>(issuer_der.size())));
+  ossl::clear_errors();
+  return name && X509_NAME_cmp(name.get(), X509_get_issuer_name(cert.impl().x509.get())) == 0;
+}
+
+std::string CertificateRef::describe() const {
+  if (!subject_key_id.empty()) {
+    std::string hex;
+    for (std::uint8_t b : subject_key_id) hex += fmt::format("{}{:02x}", hex.empty() ? "" : ":", b);
+    return "subject key identifier " + hex;
+  }
+  const unsigned char* p = issuer_der.data();
+  ossl::X509NamePtr name(d2i_X509_NAME(nullptr, &p, static_cast<long>(issuer_der.size())));
+  ossl::clear_errors();
+  return fmt::format("issuer {}, serial {}", name ? name_to_string(name.get()) : "(unreadable)",
+                     serial_hex);
+}
+
 bool operator==(const Certificate& a, const Certificate& b) noexcept {
   return a.m_impl == b.m_impl || a.m_impl->der == b.m_impl->der;
 }

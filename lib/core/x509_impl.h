@@ -43,6 +43,9 @@ struct PrivateKey::Impl {
 /// "RSA-2048", "EC P-256", ...
 [[nodiscard]] std::string describe_key(const EVP_PKEY* key);
 
+/// The reference RFC 5652's IssuerAndSerialNumber makes, from its parsed parts.
+[[nodiscard]] CertificateRef certificate_ref(const X509_NAME* issuer, const ASN1_INTEGER* serial);
+
 /// A new STACK_OF(X509) holding references to CERTS.
 [[nodiscard]] ossl::X509StackPtr to_stack(const std::vector<Certificate>& certs);
 

@@ -314,6 +314,8 @@ class Walker {
     report.signature_algorithm = check.signature_algorithm;
     report.signing_time = check.signing_time;
     report.encryption_key_preference = check.encryption_key_preference;
+    report.preferred_certificate = check.preferred_certificate;
+    report.capabilities = check.capabilities;
     report.signature = check.signature;
     if (report.signature == Status::Ok && data.unexpected_content) {
       report.signature = Status::ContentMismatch;

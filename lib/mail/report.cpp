@@ -79,6 +79,11 @@ nlohmann::json signer_json(const SignerReport& signer, const Layer& layer) {
       signer.signing_time ? nlohmann::json(format_time(*signer.signing_time)) : nlohmann::json();
   j["signature"] = std::string(status_name(signer.signature));
   j["trusted"] = signer.trust.trusted;
+  j["capabilities"] = signer.capabilities;
+  j["encryption_key_preference"] =
+      signer.encryption_key_preference
+          ? nlohmann::json(signer.encryption_key_preference->describe())
+          : nlohmann::json();
   if (signer.certificate) {
     const Certificate& c = *signer.certificate;
     j["emails"] = c.email_addresses();

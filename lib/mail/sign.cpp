@@ -61,28 +61,6 @@ std::string encrypted_entity(std::string_view entity, const std::vector<Certific
 
 }  // namespace
 
-std::optional<ContentCipher> parse_content_cipher(std::string_view name) {
-  std::string n(name);
-  std::transform(n.begin(), n.end(), n.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::erase(n, '-');
-  if (n == "aes256gcm") return ContentCipher::Aes256Gcm;
-  if (n == "aes128gcm") return ContentCipher::Aes128Gcm;
-  if (n == "aes256cbc") return ContentCipher::Aes256Cbc;
-  if (n == "aes128cbc") return ContentCipher::Aes128Cbc;
-  return std::nullopt;
-}
-
-std::string_view content_cipher_name(ContentCipher cipher) noexcept {
-  switch (cipher) {
-    case ContentCipher::Aes256Gcm: return "aes256-gcm";
-    case ContentCipher::Aes128Gcm: return "aes128-gcm";
-    case ContentCipher::Aes256Cbc: return "aes256-cbc";
-    case ContentCipher::Aes128Cbc: return "aes128-cbc";
-  }
-  return "aes256-gcm";
-}
-
 std::string sign(std::string_view message, const Identity& signer, const SignOptions& options) {
   const mime::SignableMessage prepared = mime::prepare_for_signing(message);
   return mime::assemble_message(prepared.outer_headers, signed_entity(prepared, signer, options),

@@ -272,15 +272,27 @@ struct Index {
     return t.is_string() ? parse_time(t.get<std::string>()) : std::nullopt;
   }
 
-  [[nodiscard]] std::vector<std::string> preferred_for(const std::string& fp) const {
+  // A list of strings FIELD of certificate FP's entry ("preferred_for", "capabilities").
+  [[nodiscard]] std::vector<std::string> strings(const std::string& fp, const char* field) const {
     std::vector<std::string> out;
     const json& certs = doc["certificates"];
     auto it = certs.find(fp);
-    if (it == certs.end() || !it->is_object() || !it->contains("preferred_for")) return out;
-    for (const auto& a : (*it)["preferred_for"]) {
+    if (it == certs.end() || !it->is_object() || !it->contains(field)) return out;
+    for (const auto& a : (*it)[field]) {
       if (a.is_string()) out.push_back(a.get<std::string>());
     }
     return out;
+  }
+
+  // Makes FP the certificate preferred for ADDRESS, and no other; none when FP is empty.
+  void set_preferred(const std::string& address, const std::string& fp) {
+    for (auto& [other, entry] : doc["certificates"].items()) {
+      if (!entry.is_object() || !entry.contains("preferred_for")) continue;
+      json& list = entry["preferred_for"];
+      list.erase(std::remove(list.begin(), list.end(), address), list.end());
+      if (list.empty()) entry.erase("preferred_for");
+    }
+    if (!fp.empty()) doc["certificates"][fp]["preferred_for"].push_back(address);
   }
 };
 
@@ -420,7 +432,7 @@ namespace {
 StoredCertificate stored_certificate(const fs::path& dir, const Index& index,
                                      const std::set<std::string>& anchor_fps,
                                      const fs::path& file) {
-  StoredCertificate sc{read_cert_file(file), false, false, std::nullopt, {}};
+  StoredCertificate sc{read_cert_file(file), false, false, std::nullopt, {}, {}};
   const std::string fp = file.stem().string();
   std::error_code ec;
   const fs::path key = dir / "keys" / (fp + ".key");
@@ -428,7 +440,8 @@ StoredCertificate stored_certificate(const fs::path& dir, const Index& index,
   if (sc.has_key) check_private(key, false);
   sc.anchor = anchor_fps.count(fp) != 0;
   sc.last_seen = index.last_seen(fp);
-  sc.preferred_for = index.preferred_for(fp);
+  sc.preferred_for = index.strings(fp, "preferred_for");
+  sc.capabilities = index.strings(fp, "capabilities");
   return sc;
 }
 
@@ -614,7 +627,12 @@ RecipientChoice CertStore::choose_recipient(std::string_view address,
   const PathValidator validator(std::move(policy));
 
   std::vector<RecipientCandidate> usable, rejected;
+  std::optional<TimePoint> newest_mail;
   for (const auto& sc : find_by_address(address)) {
+    if (sc.last_seen && !sc.capabilities.empty() && (!newest_mail || *sc.last_seen > *newest_mail)) {
+      newest_mail = sc.last_seen;
+      choice.capabilities = sc.capabilities;
+    }
     RecipientCandidate cand{sc.certificate, {}, false};
     cand.preferred =
         std::find(sc.preferred_for.begin(), sc.preferred_for.end(), key) != sc.preferred_for.end();
@@ -691,13 +709,45 @@ Identity CertStore::signing_identity(std::string_view address, const Secret& pas
                                 address, fmt::join(why, "; ")));
 }
 
-HarvestOutcome CertStore::harvest(std::string_view address, const Certificate& cert,
-                                  const std::vector<Certificate>& intermediates,
-                                  TimePoint signing_time, bool preferred) {
-  const std::string key = normalize_address(address);
+namespace {
+
+// Which certificate INPUT's sMIMEEncryptionKeyPreference names, stored for ADDRESS in INDEX
+// (written by the caller): its fingerprint, or empty with the reason in WHY.
+std::string preferred_fingerprint(const fs::path& dir, Index& index, const HarvestInput& input,
+                                  const std::string& address, std::string& why) {
+  const CertificateRef& ref = *input.preference;
+  if (ref.names(input.certificate)) return input.certificate.fingerprint_sha256();
+  if (input.preferred_certificate) {
+    const Certificate& pref = *input.preferred_certificate;
+    if (!certificate_matches_address(pref, address)) {
+      why = fmt::format("the preferred certificate {} does not name {}, so it is not used",
+                        pref.display_name(), address);
+      return {};
+    }
+    const fs::path file = dir / "certs" / (pref.fingerprint_sha256() + ".pem");
+    std::error_code ec;
+    if (!fs::exists(file, ec)) write_durably(file, cert_pem(pref), 0600);
+    index.add(pref);
+    return pref.fingerprint_sha256();
+  }
+  for (const auto& fp : index.fingerprints_of(address)) {
+    const fs::path file = dir / "certs" / (fp + ".pem");
+    std::error_code ec;
+    if (fs::exists(file, ec) && ref.names(read_cert_file(file))) return fp;
+  }
+  why = fmt::format("it names a certificate neither the message nor the store has ({})",
+                    ref.describe());
+  return {};
+}
+
+}  // namespace
+
+HarvestResult CertStore::harvest(const HarvestInput& input) {
+  const Certificate& cert = input.certificate;
+  const std::string key = normalize_address(input.address);
   if (key.empty() || !certificate_matches_address(cert, key)) {
     throw Error(ErrorCode::Usage, fmt::format("the certificate of {} does not name {}",
-                                              cert.display_name(), address));
+                                              cert.display_name(), input.address));
   }
   StoreLock lock(m_dir, true);
   Index index = Index::load(m_dir);
@@ -708,10 +758,10 @@ HarvestOutcome CertStore::harvest(std::string_view address, const Certificate& c
     if (other == fp) known_cert = true;
     if (auto t = index.last_seen(other); t && (!newest || *t > *newest)) newest = t;
   }
-  if (newest && signing_time <= *newest) return HarvestOutcome::Older;
+  if (newest && input.signing_time <= *newest) return {HarvestOutcome::Older, {}};
   const bool address_known = !index.fingerprints_of(key).empty();
   std::error_code ec;
-  for (const auto& c : intermediates) {
+  for (const auto& c : input.intermediates) {
     const fs::path f = m_dir / "certs" / (c.fingerprint_sha256() + ".pem");
     if (!c.is_self_issued() && !fs::exists(f, ec)) {
       write_durably(f, cert_pem(c), 0600);
@@ -721,19 +771,31 @@ HarvestOutcome CertStore::harvest(std::string_view address, const Certificate& c
   const fs::path file = m_dir / "certs" / (fp + ".pem");
   if (!fs::exists(file, ec)) write_durably(file, cert_pem(cert), 0600);
   index.add(cert);
-  index.doc["certificates"][fp]["last_seen"] = format_time(signing_time);
-  if (preferred) {
-    // The newest mail's preference is the one that holds (RFC 8551 §2.5.2).
-    for (auto& [other, entry] : index.doc["certificates"].items()) {
-      if (!entry.contains("preferred_for")) continue;
-      json& list = entry["preferred_for"];
-      list.erase(std::remove(list.begin(), list.end(), key), list.end());
-    }
-    index.doc["certificates"][fp]["preferred_for"].push_back(key);
+  json& entry = index.doc["certificates"][fp];
+  entry["last_seen"] = format_time(input.signing_time);
+  if (input.capabilities.empty()) {
+    entry.erase("capabilities");
+  } else {
+    entry["capabilities"] = input.capabilities;
+  }
+  HarvestResult result;
+  result.outcome = known_cert        ? HarvestOutcome::Updated
+                   : address_known ? HarvestOutcome::AddedBeside
+                                   : HarvestOutcome::Added;
+  if (input.preference) {
+    // The newest mail's preference is the one that holds (RFC 8551 §2.5.3).
+    std::string why;
+    const std::string preferred = preferred_fingerprint(m_dir, index, input, key, why);
+    index.set_preferred(key, preferred);
+    result.preference =
+        preferred.empty()
+            ? fmt::format("encryption key preference ignored: {}", why)
+            : fmt::format("encryption key preference: {}",
+                          preferred == fp ? std::string("this certificate")
+                                          : "certificate " + preferred.substr(0, 16));
   }
   index.save(m_dir);
-  if (known_cert) return HarvestOutcome::Updated;
-  return address_known ? HarvestOutcome::AddedBeside : HarvestOutcome::Added;
+  return result;
 }
 
 }  // namespace smimekit

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include "cli_helpers.h"
+#include "smimekit/store.h"
 
 namespace smimekit {
 namespace {
@@ -344,6 +345,65 @@ TEST_F(CliStore, VerifyHarvestsOnlyValidSignersAndNeverReplaces) {
   // The intermediate of the chain came along.
   r = sk({"certs", "list"});
   EXPECT_TRUE(contains(r.out, "CN=Demo Intermediate CA")) << show(r);
+}
+
+// RFC 8551 §2.7.1: the SMIMECapabilities of a correspondent's newest signed mail decide the
+// cipher of mail to them, but never bring an unauthenticated one in unasked.
+TEST_F(CliStore, HarvestedCapabilitiesChooseTheCipherButNeverAnUnauthenticatedOne) {
+  demo_store();
+  // Bob writes with openssl, which announces CBC ciphers only.
+  test::write(tmp / "entity.txt", "Content-Type: text/plain\r\n\r\nHi Alice\r\n");
+  RunResult r = test::run({"openssl", "cms", "-sign", "-in", p(tmp / "entity.txt"), "-signer",
+                           p(demo("bob.pem")), "-inkey", p(demo("bob.key")), "-certfile",
+                           p(demo("intermediate.pem")), "-from", "bob@example.org", "-to",
+                           "alice@example.org", "-subject", "Hi", "-out", p(tmp / "bob.eml")});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  r = sk({"verify", "--harvest", "--json", p(tmp / "bob.eml")});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_TRUE(contains(r.err, "harvested bob@example.org (")) << show(r);
+  EXPECT_TRUE(contains(r.out, R"("capabilities":["aes256-cbc",)")) << show(r);
+  EXPECT_TRUE(contains(r.out, R"("encryption_key_preference":null)")) << show(r);
+  r = sk({"certs", "find", "bob@example.org"});
+  EXPECT_TRUE(contains(r.out, "can decrypt: aes256-cbc, ")) << show(r);
+
+  auto cipher_of = [&](const fs::path& file) {
+    const RunResult d = cli({"decrypt", "--json", "--key", p(demo("bob.key")), "--cert",
+                             p(demo("bob.pem")), p(file)});
+    EXPECT_EQ(d.exit_code, 0) << show(d);
+    const auto at = d.err.find(R"("cipher":")");
+    return at == std::string::npos ? std::string() : d.err.substr(at + 10, 11);
+  };
+  test::write(tmp / "msg.eml", test::sample_message());
+  r = sk({"encrypt", "--to", "bob@example.org", p(tmp / "msg.eml"), "-o", p(tmp / "enc.eml")});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_TRUE(contains(r.err, "the newest signed mail of bob@example.org announced aes256-cbc"))
+      << show(r);
+  EXPECT_TRUE(contains(r.err, "but not aes256-gcm")) << show(r);
+  EXPECT_TRUE(contains(r.err, "--cipher aes256-cbc")) << show(r);
+  EXPECT_EQ(cipher_of(tmp / "enc.eml"), "aes-256-gcm");
+  // Asked for, CBC is what Bob announced: no warning about him, only about CBC itself.
+  r = sk({"encrypt", "--to", "bob@example.org", "--cipher", "aes256-cbc", p(tmp / "msg.eml"), "-o",
+          p(tmp / "cbc.eml")});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_FALSE(contains(r.err, "newest signed mail")) << show(r);
+  EXPECT_TRUE(contains(r.err, "not authenticated encryption")) << show(r);
+  EXPECT_EQ(cipher_of(tmp / "cbc.eml"), "aes-256-cbc");
+
+  // Newer mail from software that reads AES-128-GCM only: that is what Bob gets, unwarned.
+  {
+    CertStore bobs = CertStore::open(store(), false);
+    HarvestInput later{"bob@example.org", load_certificates(demo("bob.pem")).front(),
+                       {},
+                       std::chrono::system_clock::now(),
+                       {"aes128-gcm", "aes128-cbc"},
+                       std::nullopt,
+                       std::nullopt};
+    EXPECT_EQ(bobs.harvest(later).outcome, HarvestOutcome::Updated);
+  }
+  r = sk({"encrypt", "--to", "bob@example.org", p(tmp / "msg.eml"), "-o", p(tmp / "gcm128.eml")});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_FALSE(contains(r.err, "warning")) << show(r);
+  EXPECT_EQ(cipher_of(tmp / "gcm128.eml"), "aes-128-gcm");
 }
 
 TEST_F(CliStore, UnknownVerbHintNamesTheStoreVerbs) {

@@ -245,10 +245,12 @@ std::vector<std::string> harvest_report(CertStore& store, const Report& report) 
       const Certificate& c = s->trust.chain[i].certificate;
       if (!c.is_self_issued()) intermediates.push_back(c);
     }
-    const bool preferred = s->encryption_key_preference && *s->encryption_key_preference == cert;
-    const HarvestOutcome outcome =
-        store.harvest(from, cert, intermediates, *s->signing_time, preferred);
-    out.push_back(fmt::format("{}: {}", name, harvest_outcome_name(outcome)));
+    const HarvestResult result = store.harvest({from, cert, std::move(intermediates),
+                                                *s->signing_time, s->capabilities,
+                                                s->encryption_key_preference,
+                                                s->preferred_certificate});
+    out.push_back(fmt::format("{}: {}{}", name, harvest_outcome_name(result.outcome),
+                              result.preference.empty() ? "" : "; " + result.preference));
   }
   return out;
 }

@@ -161,7 +161,9 @@ int run_list(const CertsArgs& args) {
                      {"not_after", format_time(c.not_after())},
                      {"usages", usages},
                      {"private_key", sc.has_key},
-                     {"trust", trust}});
+                     {"trust", trust},
+                     {"preferred_for", sc.preferred_for},
+                     {"capabilities", sc.capabilities}});
     } else {
       fmt::print("{}  {}  {}  issuer: {}  expires {}  {}{}  {}\n", short_fp(c), emails_of(c),
                  c.subject(), c.issuer(), date_of(c.not_after()),
@@ -237,6 +239,10 @@ int run_show(const CertsArgs& args) {
       fmt::print("Preferred for: {} (sMIMEEncryptionKeyPreference)\n",
                  fmt::join(sc.preferred_for, ", "));
     }
+    if (!sc.capabilities.empty()) {
+      fmt::print("Can decrypt:   {} (SMIMECapabilities of the last signed mail)\n",
+                 fmt::join(sc.capabilities, ", "));
+    }
   }
   return kOk;
 }
@@ -273,6 +279,10 @@ int run_find(const CertsArgs& args) {
     fmt::print("{}: {}  {}  (expires {})\n", choice.address, short_fp(*choice.chosen),
                choice.chosen->display_name(), date_of(choice.chosen->not_after()));
     fmt::print("  chosen: {}\n", choice.reason);
+    if (!choice.capabilities.empty()) {
+      fmt::print("  can decrypt: {} (SMIMECapabilities of the newest signed mail)\n",
+                 fmt::join(choice.capabilities, ", "));
+    }
   } else {
     fmt::print("{}: no usable certificate ({})\n", choice.address, choice.reason);
   }

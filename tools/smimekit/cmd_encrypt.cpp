@@ -18,6 +18,7 @@ struct EncryptArgs {
   std::string from;
   StoreOptions store;
   std::string cipher = "aes256-gcm";
+  CLI::Option* cipher_option = nullptr;
   bool rsa_pkcs1 = false;
   bool no_self = false;
   bool sign = false;
@@ -27,9 +28,40 @@ struct EncryptArgs {
   std::string input;
 };
 
+// RFC 8551 §2.7.1: the content cipher for recipients whose software announced what it can
+// decrypt (ANNOUNCED: address and SMIMECapabilities, known ones only). Without --cipher, the
+// stronger AES-GCM that all of them announced, else AES-256-GCM anyway: never an
+// unauthenticated cipher unasked. Warns about each recipient that did not announce the one used.
+ContentCipher cipher_for(const std::vector<std::pair<std::string, std::vector<std::string>>>& announced,
+                         ContentCipher asked, bool explicitly) {
+  auto announces = [](const std::vector<std::string>& caps, ContentCipher c) {
+    return std::find(caps.begin(), caps.end(), content_cipher_name(c)) != caps.end();
+  };
+  ContentCipher cipher = asked;
+  if (!explicitly) {
+    for (ContentCipher c : {ContentCipher::Aes256Gcm, ContentCipher::Aes128Gcm}) {
+      if (std::all_of(announced.begin(), announced.end(),
+                      [&](const auto& a) { return announces(a.second, c); })) {
+        cipher = c;
+        break;
+      }
+    }
+  }
+  for (const auto& [address, caps] : announced) {
+    if (announces(caps, cipher)) continue;
+    warning(fmt::format("the newest signed mail of {} announced {} but not {}: their software may "
+                        "not read this message",
+                        address, fmt::join(caps, ", "), content_cipher_name(cipher)));
+    if (is_authenticated(cipher) && announces(caps, ContentCipher::Aes256Cbc)) {
+      hint("if they cannot, send it again with --cipher aes256-cbc (not authenticated) and --sign");
+    }
+  }
+  return cipher;
+}
+
 int run_encrypt(const EncryptArgs& args) {
-  const auto cipher = parse_content_cipher(args.cipher);
-  if (!cipher) {
+  const auto asked = parse_content_cipher(args.cipher);
+  if (!asked) {
     throw UsageError{fmt::format("--cipher {} is not one smimekit knows", args.cipher),
                      "use aes256-gcm (the default), aes128-gcm, aes256-cbc or aes128-cbc"};
   }
@@ -45,13 +77,16 @@ int run_encrypt(const EncryptArgs& args) {
     if (!store) store = args.store.open(false);
     return *store;
   };
+  std::vector<std::pair<std::string, std::vector<std::string>>> announced;
   for (const auto& address : args.to) {
     const RecipientChoice choice = need_store().choose_recipient(address);
     if (!choice.chosen) {
       throw Error(ErrorCode::NoInput, explain_no_recipient(choice, need_store()));
     }
     recipients.push_back(*choice.chosen);
+    if (!choice.capabilities.empty()) announced.emplace_back(address, choice.capabilities);
   }
+  const ContentCipher cipher = cipher_for(announced, *asked, args.cipher_option->count() > 0);
   if (recipients.empty()) {
     throw UsageError{"no recipient given",
                      "name each recipient with --to EMAIL (from the store) or --recipient PATH"};
@@ -97,15 +132,15 @@ int run_encrypt(const EncryptArgs& args) {
     throw UsageError{"--rsa-pkcs1 can't be used without an RSA recipient",
                      "--rsa-pkcs1 only changes how keys are sent to RSA recipients"};
   }
-  if (!is_authenticated(*cipher)) {
+  if (!is_authenticated(cipher)) {
     warning(fmt::format("{} is not authenticated encryption: anyone on the way can change the "
                         "ciphertext undetected (EFAIL)",
-                        content_cipher_name(*cipher)));
+                        content_cipher_name(cipher)));
     hint("use it only for recipients whose software cannot read aes256-gcm, and sign with --sign");
   }
 
   EncryptOptions options;
-  options.cipher = *cipher;
+  options.cipher = cipher;
   options.rsa_pkcs1 = args.rsa_pkcs1;
   options.crlf = args.crlf;
   if (signer) {
@@ -131,8 +166,10 @@ Verb setup_encrypt(CLI::App& parent) {
   app->add_option("--from", args->from,
                   "your address, for your own copy from the store (default: the message's From)");
   args->store.add_to(*app);
-  app->add_option("--cipher", args->cipher,
-                  "aes256-gcm (default), aes128-gcm; aes256-cbc or aes128-cbc are unauthenticated");
+  args->cipher_option = app->add_option(
+      "--cipher", args->cipher,
+      "aes256-gcm (default, or the AES-GCM all --to recipients announced), aes128-gcm; "
+      "aes256-cbc or aes128-cbc are unauthenticated");
   app->add_flag("--rsa-pkcs1", args->rsa_pkcs1,
                 "RSA recipients: PKCS#1 v1.5 key transport instead of RSA-OAEP (older software)");
   app->add_flag("--no-self", args->no_self, "do not add your own certificate as a recipient");

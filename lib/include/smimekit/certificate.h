@@ -62,6 +62,8 @@ class Certificate {
   [[nodiscard]] const std::vector<std::string>& extended_key_usage() const noexcept;
   /// Name of the algorithm that signed this certificate ("sha256WithRSAEncryption").
   [[nodiscard]] const std::string& signature_algorithm() const noexcept;
+  /// The octets of the subjectKeyIdentifier extension (RFC 5280 §4.2.1.2); empty without one.
+  [[nodiscard]] std::vector<std::uint8_t> subject_key_id() const;
 
   friend bool operator==(const Certificate& a, const Certificate& b) noexcept;
 
@@ -81,6 +83,26 @@ class Certificate {
 /// Loads the certificates of a file (as parse_certificates) or of every regular file in a
 /// directory (not recursive; files that hold no certificate are an error).
 [[nodiscard]] std::vector<Certificate> load_certificates(const std::filesystem::path& path);
+
+/// How CMS names a certificate (RFC 5652 §10.2.4 and §6.2.2): by its issuer and serial
+/// number, or by its subject key identifier. sMIMEEncryptionKeyPreference (RFC 8551 §2.5.3)
+/// names the certificate a correspondent wants mail encrypted to this way.
+struct CertificateRef {
+  /// The issuer Name in DER and the serial number as Certificate::serial_hex() writes it;
+  /// both empty for a reference by key identifier.
+  std::vector<std::uint8_t> issuer_der;
+  std::string serial_hex;
+  /// The subjectKeyIdentifier octets; empty for a reference by issuer and serial number.
+  std::vector<std::uint8_t> subject_key_id;
+
+  /// The reference to CERT by issuer and serial number.
+  [[nodiscard]] static CertificateRef issuer_and_serial_of(const Certificate& cert);
+  /// True when this names CERT: same issuer (compared as X.509 names are, RFC 5280 §7.1) and
+  /// serial number, or the same octets in CERT's subjectKeyIdentifier extension.
+  [[nodiscard]] bool names(const Certificate& cert) const;
+  /// In words: "issuer CN=Demo CA, serial 1A2B" or "subject key identifier 3f:0a:...".
+  [[nodiscard]] std::string describe() const;
+};
 
 /// A certificate revocation list.
 class Crl {

@@ -33,9 +33,15 @@ struct SignerReport {
   std::string digest_algorithm;            ///< "sha256"
   std::string signature_algorithm;         ///< "rsaEncryption", "rsassaPss", "ecdsa-with-SHA256"
   std::optional<TimePoint> signing_time;
-  /// The certificate the signer named as its encryption key with a signed
-  /// sMIMEEncryptionKeyPreference attribute (RFC 8551 §2.5.3), when the message carries it.
-  std::optional<Certificate> encryption_key_preference;
+  /// The certificate the signer wants mail encrypted to, named by a signed
+  /// sMIMEEncryptionKeyPreference attribute (RFC 8551 §2.5.3), when the signature has one.
+  std::optional<CertificateRef> encryption_key_preference;
+  /// The certificate that attribute names, when the message carries it.
+  std::optional<Certificate> preferred_certificate;
+  /// What the signer's software can decrypt, from the signed SMIMECapabilities attribute
+  /// (RFC 8551 §2.5.2), most preferred first: "aes256-gcm", "aes128-cbc", or OpenSSL's name
+  /// of an algorithm smimekit does not use ("des-ede3-cbc").
+  std::vector<std::string> capabilities;
   /// Ok, or why the signature itself does not verify.
   Status signature = Status::Ok;
   /// Path validation of the signer certificate.

@@ -52,6 +52,9 @@ struct StoredCertificate {
   std::optional<TimePoint> last_seen;
   /// Addresses whose correspondent named this certificate with sMIMEEncryptionKeyPreference.
   std::vector<std::string> preferred_for;
+  /// The SMIMECapabilities of the newest valid signed message made with this certificate,
+  /// most preferred first (SignerReport::capabilities); empty when none was seen.
+  std::vector<std::string> capabilities;
 };
 
 /// One certificate considered for a recipient, and what was found about it.
@@ -72,6 +75,9 @@ struct RecipientChoice {
   std::string reason;
   /// Every certificate of the address, the chosen one first, then the others newest first.
   std::vector<RecipientCandidate> candidates;
+  /// What the correspondent's software can decrypt, as its newest harvested signed message
+  /// announced it (SMIMECapabilities, most preferred first); empty when unknown.
+  std::vector<std::string> capabilities;
 };
 
 /// What harvest() did.
@@ -83,6 +89,29 @@ enum class HarvestOutcome {
 };
 
 [[nodiscard]] std::string_view harvest_outcome_name(HarvestOutcome outcome) noexcept;
+
+/// What a VALID signed message tells the store about its sender (see CertStore::harvest).
+struct HarvestInput {
+  std::string address;  ///< the From address, which the signer's certificate names
+  Certificate certificate;
+  /// The intermediates of the signer's chain, kept beside it.
+  std::vector<Certificate> intermediates;
+  TimePoint signing_time;
+  /// The signature's SMIMECapabilities, most preferred first.
+  std::vector<std::string> capabilities;
+  /// The signature's sMIMEEncryptionKeyPreference, and the certificate it names when the
+  /// message carries it.
+  std::optional<CertificateRef> preference;
+  std::optional<Certificate> preferred_certificate;
+};
+
+/// What CertStore::harvest did.
+struct HarvestResult {
+  HarvestOutcome outcome = HarvestOutcome::Older;
+  /// What became of the sMIMEEncryptionKeyPreference, in words; empty when there was none
+  /// or the message was older than what the store has.
+  std::string preference;
+};
 
 class CertStore {
  public:
@@ -154,14 +183,17 @@ class CertStore {
   /// saying why each candidate was passed over.
   [[nodiscard]] Identity signing_identity(std::string_view address, const Secret& password) const;
 
-  /// Stores the certificate of a signer whose message was VALID (the caller's duty to check)
-  /// for ADDRESS, with SIGNING_TIME, and the intermediates of its chain. Nothing changes when
-  /// the store already has newer mail from the address. A different certificate for a known
-  /// address is added beside the old one, which stays. PREFERRED records an
-  /// sMIMEEncryptionKeyPreference naming CERT.
-  HarvestOutcome harvest(std::string_view address, const Certificate& cert,
-                         const std::vector<Certificate>& intermediates, TimePoint signing_time,
-                         bool preferred);
+  /// Stores what the signer of a VALID message (the caller's duty to check) tells about
+  /// INPUT.address: its certificate (with its intermediates), the signing time, its
+  /// SMIMECapabilities and its sMIMEEncryptionKeyPreference. Nothing changes when the store
+  /// already has newer mail from the address. A different certificate for a known address is
+  /// added beside the old one, which stays. The preference of the newest mail holds (RFC 8551
+  /// §2.5.3): it may name the signer's certificate, another certificate the message carries
+  /// (stored too, when it names the address), or one the store already has for the address
+  /// (by issuer and serial number or by key identifier); a preference that names none of
+  /// these, or a certificate for another address, clears the older preference, so the newest
+  /// usable certificate is chosen again.
+  HarvestResult harvest(const HarvestInput& input);
 
  private:
   explicit CertStore(std::filesystem::path dir) : m_dir(std::move(dir)) {}

@@ -415,6 +415,17 @@ TEST(CertStore, ChoosesAValidUnrevokedEncryptionCertificateAndSaysWhy) {
   EXPECT_EQ(*before.chosen, bob);
 }
 
+// What a signed message from ADDRESS made with CERT at time T tells the store.
+HarvestInput mail(const std::string& address, const Certificate& cert, TimePoint t) {
+  return {address, cert, {}, t, {}, std::nullopt, std::nullopt};
+}
+
+HarvestInput preferring(HarvestInput in, const Certificate& preferred, bool carried) {
+  in.preference = CertificateRef::issuer_and_serial_of(preferred);
+  if (carried) in.preferred_certificate = preferred;
+  return in;
+}
+
 TEST(CertStore, HarvestAddsBesideAndPreferenceWins) {
   TempDir tmp;
   CertStore store = demo_store(tmp);
@@ -424,10 +435,11 @@ TEST(CertStore, HarvestAddsBesideAndPreferenceWins) {
   const auto t2 = *parse_time("2026-02-01T00:00:00Z");
   const auto t3 = *parse_time("2026-03-01T00:00:00Z");
 
-  EXPECT_EQ(store.harvest("bob@example.org", bob, {intermediate}, t1, false),
-            HarvestOutcome::Added);
-  EXPECT_EQ(store.harvest("bob@example.org", bob, {}, t1, false), HarvestOutcome::Older);
-  EXPECT_EQ(store.harvest("bob@example.org", bob, {}, t2, false), HarvestOutcome::Updated);
+  HarvestInput first = mail("bob@example.org", bob, t1);
+  first.intermediates = {intermediate};
+  EXPECT_EQ(store.harvest(first).outcome, HarvestOutcome::Added);
+  EXPECT_EQ(store.harvest(mail("bob@example.org", bob, t1)).outcome, HarvestOutcome::Older);
+  EXPECT_EQ(store.harvest(mail("bob@example.org", bob, t2)).outcome, HarvestOutcome::Updated);
   ASSERT_EQ(store.find_by_address("bob@example.org").size(), 1u);
   EXPECT_EQ(store.find_by_address("bob@example.org").front().last_seen, t2);
 
@@ -435,20 +447,100 @@ TEST(CertStore, HarvestAddsBesideAndPreferenceWins) {
                                                  "digitalSignature, keyAgreement");
   const Certificate bob_new = one(newer.cert);
   // Older mail never brings a certificate in.
-  EXPECT_EQ(store.harvest("bob@example.org", bob_new, {}, t1, false), HarvestOutcome::Older);
+  EXPECT_EQ(store.harvest(mail("bob@example.org", bob_new, t1)).outcome, HarvestOutcome::Older);
   EXPECT_EQ(store.find_by_address("bob@example.org").size(), 1u);
-  EXPECT_EQ(store.harvest("bob@example.org", bob_new, {}, t3, false), HarvestOutcome::AddedBeside);
+  EXPECT_EQ(store.harvest(mail("bob@example.org", bob_new, t3)).outcome,
+            HarvestOutcome::AddedBeside);
   EXPECT_EQ(store.find_by_address("bob@example.org").size(), 2u);  // the old one stays
   EXPECT_EQ(*store.choose_recipient("bob@example.org").chosen, bob_new);
 
   // Bob's newest mail names the old certificate as his encryption key: it wins.
-  EXPECT_EQ(store.harvest("bob@example.org", bob, {}, t3 + std::chrono::hours(1), true),
-            HarvestOutcome::Updated);
+  const HarvestResult r =
+      store.harvest(preferring(mail("bob@example.org", bob, t3 + std::chrono::hours(1)), bob, true));
+  EXPECT_EQ(r.outcome, HarvestOutcome::Updated);
+  EXPECT_EQ(r.preference, "encryption key preference: this certificate");
   const RecipientChoice choice = store.choose_recipient("bob@example.org");
   EXPECT_EQ(*choice.chosen, bob);
   EXPECT_TRUE(contains(choice.reason, "sMIMEEncryptionKeyPreference")) << choice.reason;
 
-  EXPECT_THROW(store.harvest("alice@example.org", bob, {}, t3, false), Error);
+  EXPECT_THROW((void)store.harvest(mail("alice@example.org", bob, t3)), Error);
+}
+
+// RFC 8551 §2.5.3: the preference may name a certificate other than the signer's, carried in
+// the message or already known, by issuer and serial number or by key identifier.
+TEST(CertStore, HarvestPreferenceMayNameAnotherCertificate) {
+  TempDir tmp;
+  CertStore store = demo_store(tmp);
+  const Certificate bob = one(demo("bob.pem"));
+  const auto t1 = *parse_time("2026-01-01T00:00:00Z");
+  const auto hour = std::chrono::hours(1);
+  const Certificate enc = one(test::make_user_certificate(tmp.path(), "bob-enc", "bob@example.org",
+                                                          "keyAgreement")
+                                  .cert);
+  const Certificate sign = one(test::make_user_certificate(tmp.path(), "bob-sign2",
+                                                           "bob@example.org", "digitalSignature")
+                                   .cert);
+  ASSERT_FALSE(enc.subject_key_id().empty());
+
+  // A signing-only certificate whose mail carries and prefers the encryption certificate: the
+  // latter is stored and chosen, though no signature was ever made with it.
+  HarvestResult r = store.harvest(preferring(mail("bob@example.org", sign, t1), enc, true));
+  EXPECT_EQ(r.outcome, HarvestOutcome::Added);
+  EXPECT_EQ(r.preference,
+            "encryption key preference: certificate " + enc.fingerprint_sha256().substr(0, 16));
+  ASSERT_EQ(store.find_by_address("bob@example.org").size(), 2u);
+  EXPECT_EQ(*store.choose_recipient("bob@example.org").chosen, enc);
+
+  // Later mail names the demo certificate by key identifier without carrying it: unknown to
+  // the store, so the old preference goes and the newest usable certificate is chosen.
+  CertificateRef by_key;
+  by_key.subject_key_id = bob.subject_key_id();
+  ASSERT_FALSE(by_key.subject_key_id.empty());
+  HarvestInput unknown = mail("bob@example.org", sign, t1 + hour);
+  unknown.preference = by_key;
+  r = store.harvest(unknown);
+  EXPECT_TRUE(contains(r.preference, "neither the message nor the store has (subject key "
+                                     "identifier "))
+      << r.preference;
+  EXPECT_EQ(store.choose_recipient("bob@example.org").reason, "the only usable certificate");
+
+  // Once the store has it, the same kind of reference finds it.
+  store.add_certificate(bob);
+  unknown.signing_time = t1 + 2 * hour;
+  r = store.harvest(unknown);
+  EXPECT_EQ(r.preference,
+            "encryption key preference: certificate " + bob.fingerprint_sha256().substr(0, 16));
+  EXPECT_EQ(*store.choose_recipient("bob@example.org").chosen, bob);
+
+  // A carried certificate for someone else is never put in Bob's place.
+  const Certificate carol = one(test::make_user_certificate(tmp.path(), "carol",
+                                                            "carol@example.org", "keyAgreement")
+                                    .cert);
+  r = store.harvest(preferring(mail("bob@example.org", sign, t1 + 3 * hour), carol, true));
+  EXPECT_TRUE(contains(r.preference, "does not name bob@example.org")) << r.preference;
+  EXPECT_TRUE(store.find_by_address("carol@example.org").empty());
+  EXPECT_FALSE(store.choose_recipient("bob@example.org").candidates.front().preferred);
+}
+
+TEST(CertStore, HarvestKeepsTheNewestMailsCapabilities) {
+  TempDir tmp;
+  CertStore store = demo_store(tmp);
+  const Certificate bob = one(demo("bob.pem"));
+  const auto t1 = *parse_time("2026-01-01T00:00:00Z");
+  EXPECT_TRUE(store.choose_recipient("bob@example.org").capabilities.empty());
+  HarvestInput in = mail("bob@example.org", bob, t1);
+  in.capabilities = {"aes128-gcm", "aes128-cbc"};
+  (void)store.harvest(in);
+  EXPECT_EQ(store.choose_recipient("bob@example.org").capabilities, in.capabilities);
+  EXPECT_EQ(store.resolve("bob@example.org").front().capabilities, in.capabilities);
+  // Older mail changes nothing; newer mail replaces the list.
+  in.capabilities = {"des-ede3-cbc"};
+  (void)store.harvest(in);
+  EXPECT_EQ(store.choose_recipient("bob@example.org").capabilities.front(), "aes128-gcm");
+  in.signing_time = t1 + std::chrono::hours(1);
+  (void)store.harvest(in);
+  EXPECT_EQ(store.choose_recipient("bob@example.org").capabilities,
+            std::vector<std::string>{"des-ede3-cbc"});
 }
 
 TEST(CertStore, SigningIdentityComesWithItsChain) {
