@@ -300,6 +300,7 @@ class Walker {
       layer.error = fmt::format("{} ({})", status_text(Status::SignatureUnreadable), e.what());
       return std::nullopt;
     }
+    layer.certificates = check.certificates;
     for (const auto& signer : check.signers) {
       layer.signers.push_back(evaluate(signer, check, layer.covers_whole_message));
     }

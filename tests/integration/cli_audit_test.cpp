@@ -199,6 +199,24 @@ TEST(CliAudit, SignedMessageAuditsItsSigner) {
   EXPECT_TRUE(contains(r.out, "`- Demo Intermediate CA")) << show(r);
 }
 
+// "a message's signers and certificates": a certificate the sender added beside their chain
+// (an encryption certificate, say, or a colleague's) is audited too.
+TEST(CliAudit, SignedMessageAuditsEveryCertificateItCarries) {
+  test::TempDir dir;
+  test::write(dir / "entity.txt", "Content-Type: text/plain\r\n\r\nHello\r\n");
+  test::write(dir / "extra.pem", test::read(demo("intermediate.pem")) + test::read(demo("dave.pem")));
+  const RunResult sign = test::run(
+      {"openssl", "cms", "-sign", "-in", p(dir / "entity.txt"), "-signer", p(demo("carol.pem")),
+       "-inkey", p(demo("carol.key")), "-certfile", p(dir / "extra.pem"), "-from",
+       "carol@example.org", "-out", p(dir / "signed.eml")});
+  ASSERT_EQ(sign.exit_code, 0) << show(sign);
+  const RunResult r = cli(concat(audit_demo(demo_crls()), {p(dir / "signed.eml")}));
+  EXPECT_TRUE(contains(r.out, "Carol Demo <carol@example.org>: OK")) << show(r);
+  // Dave's certificate has expired: carried, not signing, and still an error of the audit.
+  EXPECT_TRUE(contains(r.out, "Dave Demo <dave@example.org>: ERROR")) << show(r);
+  EXPECT_EQ(r.exit_code, 1) << show(r);
+}
+
 TEST(CliAudit, BadInputGetsAClearError) {
   test::TempDir dir;
   // No TARGET audits the store; a store that is not there is named, and nothing is created.

@@ -24,8 +24,8 @@ struct AuditArgs {
   StoreOptions store;
 };
 
-// What the TARGETs hand over: certificates to sort into end entities and pool, the signers
-// of messages (always end entities), and CRLs found in directories.
+// What the TARGETs hand over: certificates to sort into end entities and pool (those of
+// messages too), the signers of messages (always end entities), and CRLs found in directories.
 struct Gathered {
   std::vector<Certificate> certs, signers, chain;
   std::vector<Crl> crls;
@@ -65,8 +65,11 @@ void gather_directory(const std::filesystem::path& dir, Gathered& g) {
   }
 }
 
+// The signers of every signed layer, the issuers their chains were built with, and every
+// other certificate the message carries (sorted into end entities and issuers later).
 void gather_signers(const std::vector<Layer>& layers, Gathered& g) {
   for (const auto& layer : layers) {
+    g.certs.insert(g.certs.end(), layer.certificates.begin(), layer.certificates.end());
     for (const auto& signer : layer.signers) {
       if (!signer.certificate) continue;
       g.signers.push_back(*signer.certificate);

@@ -75,6 +75,9 @@ struct Layer {
   /// Content-Type of what the layer protects.
   std::string content_type;
   std::vector<SignerReport> signers;
+  /// Signed layers: every certificate the SignedData carries (the signers', their chains,
+  /// and any other the sender added, such as an encryption certificate), in its order.
+  std::vector<Certificate> certificates;
   /// Why the layer could not be checked (a damaged signature part, say); empty when it could.
   std::string error;
   /// Layers found inside what this layer protects.
