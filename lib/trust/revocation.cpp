@@ -178,8 +178,8 @@ std::string check_crl(const Crl& crl, const Certificate& issuer, TimePoint now) 
   X509_CRL* x509_crl = crl.impl().crl.get();
   X509* issuer_x509 = issuer.impl().x509.get();
   if (X509_NAME_cmp(X509_CRL_get_issuer(x509_crl), X509_get_subject_name(issuer_x509)) != 0) {
-    return fmt::format("the CRL was issued by {}, not by the certificate's issuer {}",
-                       crl.issuer(), issuer.subject());
+    return fmt::format("the CRL was issued by {}, not by the certificate's issuer {}", crl.issuer(),
+                       issuer.subject());
   }
   if (issuer.key_usage().present && !issuer.key_usage().crl_sign) {
     return "the issuer's key usage does not allow it to sign CRLs";
