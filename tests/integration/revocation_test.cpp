@@ -210,6 +210,8 @@ struct Pki {
         {"crl-forged", "", c + "/forged.crl", false},     // the root's name, another key
         {"crl-wrongca", "", c + "/stranger.crl", false},  // another CA's CRL
         {"crl-down", "", dead + "root.crl", false},
+        {"crl-missing", "", c + "/missing.crl", false},  // 404
+        {"crl-notacrl", "", c + "/root.pem", false},     // a certificate, not a CRL
         {"nosource", "", "", false},
     };
     for (const auto& leaf : leaves) {
@@ -707,6 +709,31 @@ TEST_F(CrlUpdateCli, OneFailureDoesNotStopTheOthersAndTheWorstDecidesTheExit) {
   EXPECT_EQ(stored_crls().begin()->second, test::read(pki->at("root.crl")));
 }
 
+TEST_F(CrlUpdateCli, AnswerThatIsNoCrlIs65AndA404Is76) {
+  make_store({"crl-notacrl"});
+  RunResult r = update();
+  EXPECT_EQ(r.exit_code, 65) << show(r);
+  EXPECT_TRUE(contains(r.err, "smimekit: error: " + url("root.pem") + ": ")) << show(r);
+  make_store({"crl-missing"});
+  r = update();
+  EXPECT_EQ(r.exit_code, 76) << show(r);  // protocol (76) over data (65)
+  EXPECT_TRUE(contains(r.err, "smimekit: error: " + url("missing.crl") + ": ")) << show(r);
+  EXPECT_TRUE(contains(r.err, "404")) << show(r);
+  EXPECT_TRUE(stored_crls().empty());
+}
+
+// import does not check signatures; path validation checks a stored CRL against the issuer of
+// the chain each time it is used.
+TEST_F(CrlUpdateCli, ForgedCrlImportedByHandDoesNotPassPathValidation) {
+  make_store({"crl-good"});
+  RunResult r = sk({"crl", "import", p(pki->at("forged.crl"))});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  r = cli(verify("crl-good", {"--store", p(store()), "--revocation", "offline"}));
+  EXPECT_EQ(r.exit_code, 1) << show(r);
+  EXPECT_TRUE(contains(r.out, "INVALID")) << show(r);
+  EXPECT_TRUE(contains(r.out, "a CRL's signature does not verify (crl-good)")) << show(r);
+}
+
 TEST_F(CrlUpdateCli, StoreWithoutDistributionPointsSaysSo) {
   make_store({"good", "nosource"});
   const int before = pki->crl_hits.load();
@@ -714,6 +741,16 @@ TEST_F(CrlUpdateCli, StoreWithoutDistributionPointsSaysSo) {
   EXPECT_EQ(r.exit_code, 0) << show(r);
   EXPECT_EQ(r.out, "no certificate in the store names an http CRL distribution point\n") << show(r);
   EXPECT_EQ(pki->crl_hits.load(), before);
+}
+
+TEST_F(CrlUpdateCli, HelpShowsTheVerbAndItsTimeout) {
+  RunResult r = cli({"crl", "--help"});
+  EXPECT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_TRUE(contains(r.out, "update")) << show(r);
+  EXPECT_TRUE(contains(r.out, "fetch the CRLs of the http distribution points")) << show(r);
+  r = cli({"crl", "update", "--help"});
+  EXPECT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_TRUE(contains(r.out, "--timeout")) << show(r);
 }
 
 TEST_F(CrlUpdateCli, MissingStoreIsNoInputAndZeroTimeoutIsAUsageError) {

@@ -121,8 +121,9 @@ Verb setup_crl(CLI::App& parent) {
   args->store.add_to(*args->list);
   args->update = app->add_subcommand(
       "update", "fetch the CRLs of the http distribution points the store's certificates name");
-  args->update->add_option("--timeout", args->timeout, "seconds per request (default 10)")
-      ->check(CLI::Range(1, 3600));
+  args->update
+      ->add_option("--timeout", args->timeout, "seconds allowed for each CRL request (default 10)")
+      ->check(CLI::Range(1, 300));
   args->store.add_to(*args->update);
   return {app, [args] {
             if (args->import->parsed()) return run_import(*args);

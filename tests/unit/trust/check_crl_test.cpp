@@ -69,13 +69,18 @@ class CheckCrlMade : public ::testing::Test {
     self_signed("nosign", "ca", "keyCertSign");
     self_signed("impostor", "impostor", "keyCertSign,cRLSign");
     test::write(dir / "index.txt", "");
-    test::write(dir / "ca.cnf", "[ca]\ndefault_ca=t\n[t]\ndatabase=" + p("index.txt") +
-                                    "\ndefault_md=sha256\ndefault_crl_days=1\n[plain]\n"
-                                    "[delta]\ndeltaCRL=critical,DER:02:01:01\n"
-                                    "[reasons]\nissuingDistributionPoint=critical,@idp\n"
-                                    "[idp]\nonlysomereasons=keyCompromise\n"
-                                    "[unknown]\n1.2.3.4=critical,DER:05:00\n");
-    for (const char* exts : {"plain", "delta", "reasons", "unknown"}) {
+    test::write(dir / "ca.cnf",
+                "[ca]\ndefault_ca=t\n[t]\ndatabase=" + p("index.txt") +
+                    "\ndefault_md=sha256\ndefault_crl_days=1\n[plain]\n"
+                    "[delta]\ndeltaCRL=critical,DER:02:01:01\n"
+                    "[reasons]\nissuingDistributionPoint=critical,@idp\n"
+                    "[idp]\nonlysomereasons=keyCompromise\n"
+                    "[indirect]\nissuingDistributionPoint=critical,@idp_indirect\n"
+                    "[idp_indirect]\nindirectCRL=TRUE\n"
+                    "[attributes]\nissuingDistributionPoint=critical,@idp_attributes\n"
+                    "[idp_attributes]\nonlyAA=TRUE\n"
+                    "[unknown]\n1.2.3.4=critical,DER:05:00\n");
+    for (const char* exts : {"plain", "delta", "reasons", "indirect", "attributes", "unknown"}) {
       run({"ca", "-batch", "-config", p("ca.cnf"), "-gencrl", "-cert", p("ca.pem"), "-keyfile",
            p("ca.key"), "-crlexts", exts, "-out", p(std::string(exts) + ".crl")});
     }
@@ -101,8 +106,11 @@ TEST_F(CheckCrlMade, OnlyTheIssuersKeyAndAnIssuerAllowedToSignCrlsWillDo) {
 
 TEST_F(CheckCrlMade, OnlyACompleteCrlWithoutUnknownCriticalExtensionsWillDo) {
   EXPECT_EQ(check("delta", "ca"), "the CRL is a delta CRL");
-  EXPECT_EQ(check("reasons", "ca"),
-            "the CRL is not a complete CRL (its issuingDistributionPoint limits its scope)");
+  for (const char* scoped : {"reasons", "indirect", "attributes"}) {
+    EXPECT_EQ(check(scoped, "ca"),
+              "the CRL is not a complete CRL (its issuingDistributionPoint limits its scope)")
+        << scoped;
+  }
   EXPECT_EQ(check("unknown", "ca"), "the CRL has a critical extension that is not understood");
 }
 
