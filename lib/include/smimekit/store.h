@@ -102,8 +102,9 @@ struct CrlUpdate {
   /// What add_crl() did with it; absent on failure.
   std::optional<CrlAdded> added;
   /// Why nothing was stored: Error(Network) when the server was unreachable or slow,
-  /// Error(Protocol) for a bad answer, Error(Input) when the answer is no acceptable CRL
-  /// or its issuer is not in the store (the message says which; the caller names URL).
+  /// Error(Protocol) for a bad answer (not 200, a redirect), Error(Limit) for one too large,
+  /// Error(Input) when the answer is no acceptable CRL or its issuer is not in the store (the
+  /// message says which; the caller names URL).
   std::optional<Error> failure;
   /// True when the failure is that no certificate or anchor of the store bears the name of
   /// the CRL's issuer (importing the issuer's certificate would let the CRL be checked).
@@ -171,8 +172,8 @@ class CertStore {
   /// with add_crl(). Acceptable means: issued by the issuer of the certificates that name the
   /// URL, that issuer is in the store (a certificate or an anchor with that subject name), and
   /// check_crl() accepts the CRL with it at NOW (default: the current time). Nothing that
-  /// fails a check is stored. One entry per URL, in the order the certificates name them;
-  /// empty when no certificate names an http distribution point.
+  /// fails a check is stored. One entry per URL, in the order first named (anchors first, then
+  /// certificates as list() orders them); empty when no certificate names an http point.
   [[nodiscard]] std::vector<CrlUpdate> update_crls(std::chrono::milliseconds timeout,
                                                    std::optional<TimePoint> now = {});
 
