@@ -135,8 +135,7 @@ Verified verify_ocsp(std::string_view der, const Certificate& cert, const Certif
   return out;
 }
 
-// RFC 5280 §6.3.3: a complete CRL for all reasons, issued and signed by the certificate's
-// issuer (which may sign CRLs), current, covering this kind of certificate.
+// RFC 5280 §6.3.3: a CRL that check_crl() accepts, covering this kind of certificate.
 Verified verify_crl(std::string_view der, std::string_view url, const Certificate& cert,
                     const Certificate& issuer) {
   Verified out;
@@ -151,59 +150,20 @@ Verified verify_crl(std::string_view der, std::string_view url, const Certificat
     out.why = fmt::format("the answer holds {} CRLs, not one", crls.size());
     return out;
   }
-  X509_CRL* crl = crls.front().impl().crl.get();
-  X509* issuer_x509 = issuer.impl().x509.get();
-  if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer_x509)) != 0) {
-    out.why = "the CRL was issued by someone other than the certificate's issuer";
-    return out;
-  }
-  if (issuer.key_usage().present && !issuer.key_usage().crl_sign) {
-    out.why = "the issuer's key usage does not allow it to sign CRLs";
-    return out;
-  }
-  ossl::clear_errors();
-  if (X509_CRL_verify(crl, X509_get0_pubkey(issuer_x509)) != 1) {
-    ossl::clear_errors();
-    out.why = "the CRL's signature does not verify with the issuer's key";
-    return out;
-  }
-  for (int i = 0; i < X509_CRL_get_ext_count(crl); ++i) {
-    X509_EXTENSION* ext = X509_CRL_get_ext(crl, i);
-    const int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
-    if (nid == NID_delta_crl) {
-      out.why = "the CRL is a delta CRL";
-      return out;
-    }
-    if (X509_EXTENSION_get_critical(ext) != 0 && nid != NID_issuing_distribution_point) {
-      out.why = "the CRL has a critical extension that is not understood";
-      return out;
-    }
-  }
+  const Crl& crl = crls.front();
+  out.why = check_crl(crl, issuer, std::chrono::system_clock::now());
+  if (!out.why.empty()) return out;
+  X509_CRL* x509_crl = crl.impl().crl.get();
   IdpPtr idp(static_cast<ISSUING_DIST_POINT*>(
-      X509_CRL_get_ext_d2i(crl, NID_issuing_distribution_point, nullptr, nullptr)));
-  if (idp && (idp->onlysomereasons != nullptr || idp->indirectCRL != 0 || idp->onlyattr != 0 ||
-              (idp->onlyuser != 0 && cert.is_ca()) || (idp->onlyCA != 0 && !cert.is_ca()))) {
+      X509_CRL_get_ext_d2i(x509_crl, NID_issuing_distribution_point, nullptr, nullptr)));
+  if (idp && ((idp->onlyuser != 0 && cert.is_ca()) || (idp->onlyCA != 0 && !cert.is_ca()))) {
     out.why = "the CRL does not cover this certificate (issuingDistributionPoint)";
     return out;
   }
-  const TimePoint now = std::chrono::system_clock::now();
-  const auto skew = std::chrono::seconds(kSkewSeconds);
-  const auto last = from_asn1_time(X509_CRL_get0_lastUpdate(crl));
-  const ASN1_TIME* next_time = X509_CRL_get0_nextUpdate(crl);
-  const auto next = next_time != nullptr ? from_asn1_time(next_time) : std::nullopt;
-  if (!last || *last > now + skew) {
-    out.why = "the CRL is not yet valid (thisUpdate lies ahead)";
-    return out;
-  }
-  if (!next || now > *next + skew) {
-    out.why =
-        next ? "the CRL is out of date (its nextUpdate has passed)" : "the CRL has no nextUpdate";
-    return out;
-  }
-  out.expires = *next;
+  out.expires = crl.next_update().value();  // check_crl() insists on a nextUpdate
   X509_REVOKED* entry = nullptr;
-  out.kind =
-      X509_CRL_get0_by_cert(crl, &entry, cert.impl().x509.get()) == 1 ? Kind::Revoked : Kind::Good;
+  out.kind = X509_CRL_get0_by_cert(x509_crl, &entry, cert.impl().x509.get()) == 1 ? Kind::Revoked
+                                                                                  : Kind::Good;
   return out;
 }
 
@@ -213,6 +173,47 @@ std::vector<std::string> http_only(std::vector<std::string> urls) {
 }
 
 }  // namespace
+
+std::string check_crl(const Crl& crl, const Certificate& issuer, TimePoint now) {
+  X509_CRL* x509_crl = crl.impl().crl.get();
+  X509* issuer_x509 = issuer.impl().x509.get();
+  if (X509_NAME_cmp(X509_CRL_get_issuer(x509_crl), X509_get_subject_name(issuer_x509)) != 0) {
+    return fmt::format("the CRL was issued by {}, not by the certificate's issuer {}", crl.issuer(),
+                       issuer.subject());
+  }
+  if (issuer.key_usage().present && !issuer.key_usage().crl_sign) {
+    return "the issuer's key usage does not allow it to sign CRLs";
+  }
+  ossl::clear_errors();
+  if (X509_CRL_verify(x509_crl, X509_get0_pubkey(issuer_x509)) != 1) {
+    ossl::clear_errors();
+    return "the CRL's signature does not verify with the issuer's key";
+  }
+  for (int i = 0; i < X509_CRL_get_ext_count(x509_crl); ++i) {
+    X509_EXTENSION* ext = X509_CRL_get_ext(x509_crl, i);
+    const int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
+    if (nid == NID_delta_crl) return "the CRL is a delta CRL";
+    if (X509_EXTENSION_get_critical(ext) != 0 && nid != NID_issuing_distribution_point) {
+      return "the CRL has a critical extension that is not understood";
+    }
+  }
+  // A CRL for some reasons only, of an indirect CRL issuer or of attribute certificates is
+  // no complete answer for any certificate; onlyUser/onlyCA are judged per certificate.
+  IdpPtr idp(static_cast<ISSUING_DIST_POINT*>(
+      X509_CRL_get_ext_d2i(x509_crl, NID_issuing_distribution_point, nullptr, nullptr)));
+  ossl::clear_errors();
+  if (idp && (idp->onlysomereasons != nullptr || idp->indirectCRL != 0 || idp->onlyattr != 0)) {
+    return "the CRL is not a complete CRL (its issuingDistributionPoint limits its scope)";
+  }
+  const auto skew = std::chrono::seconds(kSkewSeconds);
+  const auto last = from_asn1_time(X509_CRL_get0_lastUpdate(x509_crl));
+  const ASN1_TIME* next_time = X509_CRL_get0_nextUpdate(x509_crl);
+  const auto next = next_time != nullptr ? from_asn1_time(next_time) : std::nullopt;
+  if (!last || *last > now + skew) return "the CRL is not yet valid (thisUpdate lies ahead)";
+  if (!next) return "the CRL has no nextUpdate";
+  if (now > *next + skew) return "the CRL is out of date (its nextUpdate has passed)";
+  return {};
+}
 
 std::vector<std::string> ocsp_responders(const Certificate& cert) {
   std::vector<std::string> out;

@@ -581,19 +581,12 @@ bool CertStore::remove_anchor(std::string_view fingerprint) {
   return true;
 }
 
-bool CertStore::add_crl(const Crl& crl) {
-  StoreLock lock(m_dir, true);
-  const fs::path file = m_dir / "crls" / (sha256_hex(crl.der()) + ".pem");
-  std::error_code ec;
-  if (fs::exists(file, ec)) return false;
-  write_durably(file, crl_pem(crl), 0600);
-  return true;
-}
+namespace {
 
-std::vector<Crl> CertStore::crls() const {
-  StoreLock lock(m_dir, false);
-  std::vector<Crl> out;
-  for (const auto& p : files_in(m_dir / "crls", ".pem")) {
+// The CRLs in DIR/crls with their files; the caller holds the lock.
+std::vector<std::pair<fs::path, Crl>> read_crl_files(const fs::path& dir) {
+  std::vector<std::pair<fs::path, Crl>> out;
+  for (const auto& p : files_in(dir / "crls", ".pem")) {
     std::vector<Crl> one;
     try {
       one = parse_crls(read_file(p), p.string());
@@ -604,8 +597,41 @@ std::vector<Crl> CertStore::crls() const {
                               "the CRL again",
                               p.string()));
     }
-    out.insert(out.end(), one.begin(), one.end());
+    for (auto& crl : one) out.emplace_back(p, std::move(crl));
   }
+  return out;
+}
+
+bool same_issuer(const Crl& a, const Crl& b) {
+  return X509_NAME_cmp(X509_CRL_get_issuer(a.impl().crl.get()),
+                       X509_CRL_get_issuer(b.impl().crl.get())) == 0;
+}
+
+}  // namespace
+
+CrlAdded CertStore::add_crl(const Crl& crl) {
+  StoreLock lock(m_dir, true);
+  const fs::path file = m_dir / "crls" / (sha256_hex(crl.der()) + ".pem");
+  std::error_code ec;
+  if (fs::exists(file, ec)) return CrlAdded::AlreadyHave;
+  // Botan's certificate store, which path validation is fed from, keeps only the newest CRL
+  // of an issuer name; the store does the same, so that regular updates do not pile up.
+  std::vector<fs::path> superseded;
+  for (const auto& [path, stored] : read_crl_files(m_dir)) {
+    if (!same_issuer(stored, crl)) continue;
+    if (stored.this_update() >= crl.this_update()) return CrlAdded::Older;
+    superseded.push_back(path);
+  }
+  // Written before the old ones go: a crash in between leaves both, never neither.
+  write_durably(file, crl_pem(crl), 0600);
+  for (const auto& path : superseded) remove_durably(path);
+  return superseded.empty() ? CrlAdded::Added : CrlAdded::Replaced;
+}
+
+std::vector<Crl> CertStore::crls() const {
+  StoreLock lock(m_dir, false);
+  std::vector<Crl> out;
+  for (auto& entry : read_crl_files(m_dir)) out.push_back(std::move(entry.second));
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <atomic>
@@ -24,6 +25,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using clitest::cli;
+using clitest::contains;
+using clitest::lines;
 using clitest::p;
 using clitest::show;
 using test::HttpServer;
@@ -204,6 +207,11 @@ struct Pki {
         {"crl-good", "", c + "/root.crl", false},
         {"crl-revoked", dead, c + "/root.crl", true},  // OCSP down, so the CRL must decide
         {"crl-stale", "", c + "/stale.crl", false},
+        {"crl-forged", "", c + "/forged.crl", false},     // the root's name, another key
+        {"crl-wrongca", "", c + "/stranger.crl", false},  // another CA's CRL
+        {"crl-down", "", dead + "root.crl", false},
+        {"crl-missing", "", c + "/missing.crl", false},  // 404
+        {"crl-notacrl", "", c + "/root.pem", false},     // a certificate, not a CRL
         {"nosource", "", "", false},
     };
     for (const auto& leaf : leaves) {
@@ -243,6 +251,16 @@ struct Pki {
              "-keyfile", p(at("root.key")), "-crl_lastupdate", "20200101000000Z", "-crl_nextupdate",
              "20200102000000Z", "-out", p(at("stale.crl"))},
             "openssl ca -gencrl (stale)");
+    // An impostor that took the root's name but not its key, and an unrelated CA.
+    req("impostor", "/CN=Revocation Test Root",
+        {"-x509", "-days", "30", "-out", p(at("impostor.pem")), "-addext",
+         "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
+    for (const char* signer : {"impostor", "stranger"}) {
+      openssl({"ca", "-batch", "-config", p(at("ca.cnf")), "-gencrl", "-cert",
+               p(at(std::string(signer) + ".pem")), "-keyfile", p(at(std::string(signer) + ".key")),
+               "-out", p(at(signer == std::string("impostor") ? "forged.crl" : "stranger.crl"))},
+              std::string("openssl ca -gencrl (") + signer + ")");
+    }
     openssl({"ocsp", "-issuer", p(at("root.pem")), "-cert", p(at("replay.pem")), "-reqout",
              p(at("other-request.der"))},
             "openssl ocsp -reqout");
@@ -516,6 +534,230 @@ TEST_F(RevocationCli, JsonSaysHowEachCertificateWasChecked) {
 
 TEST_F(RevocationCli, UnknownModeIsAUsageError) {
   const auto r = cli(verify("good", {"--revocation", "maybe"}));
+  EXPECT_EQ(r.exit_code, 64) << show(r);
+}
+
+// smimekit crl update: a store whose certificates name distribution points on the test
+// servers. Only a CRL that the store's copy of the issuer signed, and that is current, is kept.
+class CrlUpdateCli : public RevocationCli {
+ protected:
+  test::TempDir tmp;
+
+  fs::path store() const { return tmp / "store"; }
+  RunResult sk(std::vector<std::string> args) {
+    args.insert(args.end(), {"--store", p(store())});
+    return cli(args);
+  }
+  RunResult update() { return sk({"crl", "update", "--timeout", "2"}); }
+  // A store with the test root as anchor (when ROOT) and the leaves NAMES.
+  void make_store(const std::vector<std::string>& names, bool root = true) {
+    if (root) {
+      const RunResult r = sk({"anchors", "add", p(pki->at("root.pem"))});
+      ASSERT_EQ(r.exit_code, 0) << show(r);
+    }
+    for (const auto& name : names) {
+      const RunResult r = sk({"certs", "import", p(pki->at(name + ".pem"))});
+      ASSERT_EQ(r.exit_code, 0) << show(r);
+    }
+  }
+  // The files of the store's CRL directory with their contents.
+  std::map<std::string, std::string> stored_crls() const {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::directory_iterator(store() / "crls"))
+      out[e.path().filename().string()] = test::read(e.path());
+    return out;
+  }
+  std::string url(const std::string& file) const { return pki->crl->url("/" + file); }
+};
+
+TEST_F(CrlUpdateCli, StoresTheCrlOnceForAllItsCertificatesAndVerifyUsesItOffline) {
+  make_store({"crl-good", "crl-revoked"});
+  const auto offline = verify("crl-revoked", {"--store", p(store()), "--revocation", "offline"});
+  RunResult r = cli(offline);
+  EXPECT_EQ(r.exit_code, 0) << show(r);  // no CRL yet, nothing fetched: nothing says revoked
+
+  const int before = pki->crl_hits.load();
+  r = update();
+  EXPECT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_EQ(lines(r.out).size(), 1u) << show(r);  // two certificates, one distribution point
+  EXPECT_TRUE(contains(r.out, "updated CRL of CN=Revocation Test Root from " + url("root.crl") +
+                                  " (2 revoked, next update "))
+      << show(r);
+  EXPECT_TRUE(r.err.empty()) << show(r);
+  EXPECT_EQ(pki->crl_hits.load(), before + 1);
+  EXPECT_EQ(stored_crls().size(), 1u);
+
+  r = sk({"crl", "list"});
+  EXPECT_TRUE(contains(r.out, "CN=Revocation Test Root  issued ")) << show(r);
+  EXPECT_TRUE(contains(r.out, "2 revoked")) << show(r);
+
+  r = cli(offline);  // the stored CRL decides, without the network
+  EXPECT_EQ(r.exit_code, 1) << show(r);
+  EXPECT_TRUE(contains(r.out, "revoked")) << show(r);
+  EXPECT_EQ(pki->crl_hits.load(), before + 1);
+}
+
+TEST_F(CrlUpdateCli, SecondUpdateAsksAgainAndSaysAlreadyCurrent) {
+  make_store({"crl-good"});
+  RunResult r = update();
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  const auto first = stored_crls();
+  const int before = pki->crl_hits.load();
+  r = update();
+  EXPECT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_TRUE(contains(r.out, "CRL of CN=Revocation Test Root from " + url("root.crl") +
+                                  " already current (2 revoked"))
+      << show(r);
+  EXPECT_EQ(pki->crl_hits.load(), before + 1);
+  EXPECT_EQ(stored_crls(), first);
+}
+
+TEST_F(CrlUpdateCli, NewerCrlReplacesTheOlderImportedOne) {
+  make_store({"crl-good"});
+  // A CRL of the root issued yesterday, still current, imported by hand.
+  const auto now = std::chrono::system_clock::now();
+  const auto stamp = [](std::chrono::system_clock::time_point t) {
+    return fmt::format("{:%Y%m%d%H%M%S}Z", std::chrono::floor<std::chrono::seconds>(t));
+  };
+  pki->openssl(
+      {"ca", "-batch", "-config", p(pki->at("ca.cnf")), "-gencrl", "-cert", p(pki->at("root.pem")),
+       "-keyfile", p(pki->at("root.key")), "-crl_lastupdate", stamp(now - std::chrono::hours(24)),
+       "-crl_nextupdate", stamp(now + std::chrono::hours(24)), "-out", p(tmp / "yesterday.crl")},
+      "openssl ca -gencrl (yesterday)");
+  RunResult r = sk({"crl", "import", p(tmp / "yesterday.crl")});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_TRUE(contains(r.out, "imported CRL of CN=Revocation Test Root")) << show(r);
+  const auto old = stored_crls();
+
+  r = update();
+  EXPECT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_TRUE(contains(r.out, "updated CRL of CN=Revocation Test Root")) << show(r);
+  const auto now_stored = stored_crls();
+  ASSERT_EQ(now_stored.size(), 1u);
+  EXPECT_NE(now_stored, old);
+  EXPECT_EQ(now_stored.begin()->second, test::read(pki->at("root.crl")));
+
+  // Importing yesterday's again changes nothing.
+  r = sk({"crl", "import", p(tmp / "yesterday.crl")});
+  EXPECT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_TRUE(contains(r.out, "kept the stored CRL of CN=Revocation Test Root")) << show(r);
+  EXPECT_EQ(stored_crls(), now_stored);
+}
+
+TEST_F(CrlUpdateCli, ServerDownIsExit75NamingTheUrlAndStoresNothing) {
+  make_store({"crl-down"});
+  const RunResult r = update();
+  EXPECT_EQ(r.exit_code, 75) << show(r);
+  const std::string dead = "http://127.0.0.1:" + std::to_string(pki->down) + "/root.crl";
+  EXPECT_TRUE(contains(r.err, "smimekit: error: " + dead + ": cannot connect")) << show(r);
+  EXPECT_TRUE(contains(r.err, "nothing stored")) << show(r);
+  EXPECT_TRUE(contains(r.err, "--timeout")) << show(r);
+  EXPECT_TRUE(stored_crls().empty());
+}
+
+TEST_F(CrlUpdateCli, CrlUnderTheIssuersNameButAnotherKeyIsRefused) {
+  make_store({"crl-forged"});
+  const RunResult r = update();
+  EXPECT_EQ(r.exit_code, 65) << show(r);
+  EXPECT_TRUE(contains(
+      r.err, url("forged.crl") + ": the CRL's signature does not verify with the issuer's key"))
+      << show(r);
+  EXPECT_TRUE(stored_crls().empty());
+}
+
+TEST_F(CrlUpdateCli, CrlOfAnotherCaIsRefused) {
+  make_store({"crl-wrongca"});
+  const RunResult r = update();
+  EXPECT_EQ(r.exit_code, 65) << show(r);
+  EXPECT_TRUE(contains(r.err, url("stranger.crl") + ": the CRL was issued by CN=Unrelated "
+                                                    "Responder, not by the issuer"))
+      << show(r);
+  EXPECT_TRUE(stored_crls().empty());
+}
+
+TEST_F(CrlUpdateCli, OutOfDateCrlIsRefused) {
+  make_store({"crl-stale"});
+  const RunResult r = update();
+  EXPECT_EQ(r.exit_code, 65) << show(r);
+  EXPECT_TRUE(contains(r.err, url("stale.crl") + ": the CRL is out of date")) << show(r);
+  EXPECT_TRUE(stored_crls().empty());
+}
+
+TEST_F(CrlUpdateCli, IssuerMissingFromTheStoreIsSaidWithWhatToDo) {
+  make_store({"crl-good"}, false);
+  const RunResult r = update();
+  EXPECT_EQ(r.exit_code, 65) << show(r);
+  EXPECT_TRUE(contains(r.err, url("root.crl") + ": the CRL's issuer CN=Revocation Test Root is "
+                                                "not in the store"))
+      << show(r);
+  EXPECT_TRUE(contains(r.err,
+                       "smimekit: hint: import the issuer's certificate with 'smimekit "
+                       "certs import FILE'"))
+      << show(r);
+  EXPECT_TRUE(stored_crls().empty());
+}
+
+TEST_F(CrlUpdateCli, OneFailureDoesNotStopTheOthersAndTheWorstDecidesTheExit) {
+  make_store({"crl-forged", "crl-good", "crl-down"});
+  const RunResult r = update();
+  EXPECT_EQ(r.exit_code, 75) << show(r);  // network (75) over data (65)
+  EXPECT_TRUE(contains(r.out, "updated CRL of CN=Revocation Test Root from " + url("root.crl")))
+      << show(r);
+  EXPECT_TRUE(contains(r.err, url("forged.crl"))) << show(r);
+  EXPECT_TRUE(contains(r.err, "cannot connect")) << show(r);
+  ASSERT_EQ(stored_crls().size(), 1u);
+  EXPECT_EQ(stored_crls().begin()->second, test::read(pki->at("root.crl")));
+}
+
+TEST_F(CrlUpdateCli, AnswerThatIsNoCrlIs65AndA404Is76) {
+  make_store({"crl-notacrl"});
+  RunResult r = update();
+  EXPECT_EQ(r.exit_code, 65) << show(r);
+  EXPECT_TRUE(contains(r.err, "smimekit: error: " + url("root.pem") + ": ")) << show(r);
+  make_store({"crl-missing"});
+  r = update();
+  EXPECT_EQ(r.exit_code, 76) << show(r);  // protocol (76) over data (65)
+  EXPECT_TRUE(contains(r.err, "smimekit: error: " + url("missing.crl") + ": ")) << show(r);
+  EXPECT_TRUE(contains(r.err, "404")) << show(r);
+  EXPECT_TRUE(stored_crls().empty());
+}
+
+// import does not check signatures; path validation checks a stored CRL against the issuer of
+// the chain each time it is used.
+TEST_F(CrlUpdateCli, ForgedCrlImportedByHandDoesNotPassPathValidation) {
+  make_store({"crl-good"});
+  RunResult r = sk({"crl", "import", p(pki->at("forged.crl"))});
+  ASSERT_EQ(r.exit_code, 0) << show(r);
+  r = cli(verify("crl-good", {"--store", p(store()), "--revocation", "offline"}));
+  EXPECT_EQ(r.exit_code, 1) << show(r);
+  EXPECT_TRUE(contains(r.out, "INVALID")) << show(r);
+  EXPECT_TRUE(contains(r.out, "a CRL's signature does not verify (crl-good)")) << show(r);
+}
+
+TEST_F(CrlUpdateCli, StoreWithoutDistributionPointsSaysSo) {
+  make_store({"good", "nosource"});
+  const int before = pki->crl_hits.load();
+  const RunResult r = update();
+  EXPECT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_EQ(r.out, "no certificate in the store names an http CRL distribution point\n") << show(r);
+  EXPECT_EQ(pki->crl_hits.load(), before);
+}
+
+TEST_F(CrlUpdateCli, HelpShowsTheVerbAndItsTimeout) {
+  RunResult r = cli({"crl", "--help"});
+  EXPECT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_TRUE(contains(r.out, "update")) << show(r);
+  EXPECT_TRUE(contains(r.out, "fetch the CRLs of the http distribution points")) << show(r);
+  r = cli({"crl", "update", "--help"});
+  EXPECT_EQ(r.exit_code, 0) << show(r);
+  EXPECT_TRUE(contains(r.out, "--timeout")) << show(r);
+}
+
+TEST_F(CrlUpdateCli, MissingStoreIsNoInputAndZeroTimeoutIsAUsageError) {
+  RunResult r = update();
+  EXPECT_EQ(r.exit_code, 66) << show(r);
+  make_store({});
+  r = sk({"crl", "update", "--timeout", "0"});
   EXPECT_EQ(r.exit_code, 64) << show(r);
 }
 

@@ -8,13 +8,14 @@
 //   DIR/certs/FP.pem      certificates by SHA-256 fingerprint (lowercase hex)
 //   DIR/keys/FP.key       the private key of certificate FP, PKCS#8 encrypted (AES-256, PBKDF2)
 //   DIR/anchors/FP.pem    trust anchors
-//   DIR/crls/HASH.pem     CRLs, by SHA-256 of their DER
+//   DIR/crls/HASH.pem     CRLs, by SHA-256 of their DER; the newest one of each issuer
 //
 // Every file is written atomically (temporary file, fsync, rename, fsync of the directory),
 // and every change holds the exclusive lock from reading the index to writing it back, so two
 // processes using one store at once never lose each other's changes.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "smimekit/certificate.h"
+#include "smimekit/error.h"
 #include "smimekit/secret.h"
 #include "smimekit/trust.h"
 
@@ -113,6 +115,31 @@ struct HarvestResult {
   std::string preference;
 };
 
+/// What add_crl() did.
+enum class CrlAdded {
+  Added,        ///< the first CRL of its issuer in the store
+  Replaced,     ///< newer than the stored CRLs of its issuer, which were removed
+  AlreadyHave,  ///< the store holds this very CRL: nothing changed
+  Older,        ///< the store holds a CRL of its issuer at least as new: nothing changed
+};
+
+/// What CertStore::update_crls() did for one CRL distribution point.
+struct CrlUpdate {
+  std::string url;
+  /// The CRL fetched from URL, when it passed every check (then it went to add_crl()).
+  std::optional<Crl> crl;
+  /// What add_crl() did with it; absent on failure.
+  std::optional<CrlAdded> added;
+  /// Why nothing was stored: Error(Network) when the server was unreachable or slow,
+  /// Error(Protocol) for a bad answer (not 200, a redirect), Error(Limit) for one too large,
+  /// Error(Input) when the answer is no acceptable CRL or its issuer is not in the store (the
+  /// message says which; the caller names URL).
+  std::optional<Error> failure;
+  /// True when the failure is that no certificate or anchor of the store bears the name of
+  /// the CRL's issuer (importing the issuer's certificate would let the CRL be checked).
+  bool issuer_missing = false;
+};
+
 class CertStore {
  public:
   /// Opens the store in DIR. With CREATE, a missing store is made (mode 0700); without, a
@@ -160,10 +187,24 @@ class CertStore {
   [[nodiscard]] std::vector<Certificate> anchors() const;
   bool remove_anchor(std::string_view fingerprint);
 
-  /// Adds a CRL; an older CRL of the same issuer whose CRL number is lower stays too (Botan
-  /// picks what applies). Returns true when it was new.
-  bool add_crl(const Crl& crl);
+  /// Adds CRL unless the store holds one as new of the same issuer. The store keeps one CRL
+  /// per issuer name, the newest by thisUpdate, as path validation uses only that one: a newer
+  /// CRL replaces the stored ones of its issuer (whose files are removed, after the new one is
+  /// written durably); an older or equally old one changes nothing. The CRL is not checked
+  /// here (see check_crl()).
+  CrlAdded add_crl(const Crl& crl);
+  /// The stored CRLs: one per issuer name (more only in a store older than that rule).
   [[nodiscard]] std::vector<Crl> crls() const;
+
+  /// Fetches the CRL of every http CRL distribution point named by the store's certificates
+  /// and anchors (each distinct URL once, TIMEOUT per request) and stores each acceptable one
+  /// with add_crl(). Acceptable means: issued by the issuer of the certificates that name the
+  /// URL, that issuer is in the store (a certificate or an anchor with that subject name), and
+  /// check_crl() accepts the CRL with it at NOW (default: the current time). Nothing that
+  /// fails a check is stored. One entry per URL, in the order first named (anchors first, then
+  /// certificates as list() orders them); empty when no certificate names an http point.
+  [[nodiscard]] std::vector<CrlUpdate> update_crls(std::chrono::milliseconds timeout,
+                                                   std::optional<TimePoint> now = {});
 
   /// The store as a TrustPolicy: its anchors, its certificates as intermediates, its CRLs.
   [[nodiscard]] TrustPolicy trust_policy() const;

@@ -121,6 +121,17 @@ class PathValidator {
 /// Error(Limit) for a larger body, Error(Input) when the body is no CRL.
 [[nodiscard]] Crl fetch_crl(std::string_view url, std::chrono::milliseconds timeout);
 
+/// RFC 5280 §6.3.3, the parts that concern the CRL alone: is CRL a complete CRL (no delta
+/// CRL; issuingDistributionPoint, if any, for all reasons, not indirect, not of attribute
+/// certificates; no critical extension that is not understood), issued by ISSUER (its issuer
+/// name is ISSUER's subject), signed with ISSUER's key, which may sign CRLs (keyUsage, when
+/// present, holds cRLSign), and current at NOW (thisUpdate not ahead, nextUpdate present and
+/// not passed, with 300 seconds' leeway for clocks)? Empty when it is acceptable, else the
+/// reason in words ("the CRL is out of date (its nextUpdate has passed)"). Whether it covers
+/// a given certificate (onlyContainsUserCerts, onlyContainsCACerts) and whether ISSUER is
+/// itself trusted are the caller's to judge.
+[[nodiscard]] std::string check_crl(const Crl& crl, const Certificate& issuer, TimePoint now);
+
 /// RFC 8550 §4.4: the statuses that make CERT unfit to sign mail (keyUsage must allow
 /// digitalSignature or nonRepudiation; an extendedKeyUsage, when present, must hold
 /// emailProtection or anyExtendedKeyUsage). Empty when it is fit.

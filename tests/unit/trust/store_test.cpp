@@ -259,8 +259,8 @@ TEST(CertStore, AnchorsAndCrlsMakeATrustPolicy) {
   TempDir tmp;
   CertStore store = demo_store(tmp);
   EXPECT_FALSE(store.add_anchor(one(demo("root.pem"))));
-  EXPECT_TRUE(store.add_crl(load_crls(test_cert("revoked.crl.pem")).front()));
-  EXPECT_FALSE(store.add_crl(load_crls(test_cert("revoked.crl.pem")).front()));
+  EXPECT_EQ(store.add_crl(load_crls(test_cert("revoked.crl.pem")).front()), CrlAdded::Added);
+  EXPECT_EQ(store.add_crl(load_crls(test_cert("revoked.crl.pem")).front()), CrlAdded::AlreadyHave);
   const TrustPolicy policy = store.trust_policy();
   EXPECT_EQ(policy.anchors.size(), 1u);
   EXPECT_EQ(policy.intermediates.size(), 1u);
@@ -368,6 +368,48 @@ TEST(CertStore, EncryptionUsageFollowsTheKeyType) {
   EXPECT_TRUE(check_encryption_usage(one(test_cert("keyenc.pem"))).empty());
   EXPECT_EQ(check_encryption_usage(one(test_cert("serverauth.pem"))),
             std::vector<Status>{Status::ExtKeyUsageForbidsEmail});
+}
+
+// Two CRLs of the Demo Intermediate CA: intermediate.crl.pem issued 2025-01-01 (Erin
+// revoked), revoked.crl.pem issued 2025-06-01 (the test certificate "revoked"). The store keeps
+// the newest of an issuer, as Botan's store would anyway; other issuers' CRLs are untouched.
+TEST(CertStore, NewerCrlOfAnIssuerReplacesTheOlderOneAndAnOlderOneChangesNothing) {
+  TempDir tmp;
+  CertStore store = demo_store(tmp);
+  const Crl older = load_crls(demo("intermediate.crl.pem")).front();
+  const Crl newer = load_crls(test_cert("revoked.crl.pem")).front();
+  const Crl root = load_crls(demo("root.crl.pem")).front();
+  ASSERT_EQ(older.issuer(), newer.issuer());
+  ASSERT_LT(older.this_update(), newer.this_update());
+  const fs::path dir = tmp / "store" / "crls";
+  auto files = [&] {
+    std::set<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename().string());
+    return out;
+  };
+
+  EXPECT_EQ(store.add_crl(root), CrlAdded::Added);
+  EXPECT_EQ(store.add_crl(older), CrlAdded::Added);
+  EXPECT_EQ(files().size(), 2u);
+  EXPECT_EQ(store.add_crl(newer), CrlAdded::Replaced);
+  const auto after = files();
+  EXPECT_EQ(after.size(), 2u);  // the older file is gone, not kept beside
+  std::vector<Crl> kept = store.crls();
+  ASSERT_EQ(kept.size(), 2u);
+  for (const auto& crl : kept) {
+    EXPECT_TRUE(crl.der() == newer.der() || crl.der() == root.der()) << crl.issuer();
+  }
+  for (const auto& name : after) EXPECT_EQ(mode_of(dir / name), 0600u) << name;
+
+  // An older CRL (a stale mirror, an old file imported again) changes nothing.
+  EXPECT_EQ(store.add_crl(older), CrlAdded::Older);
+  EXPECT_EQ(store.add_crl(newer), CrlAdded::AlreadyHave);
+  EXPECT_EQ(files(), after);
+
+  // The path validator sees the newer one: the "revoked" certificate is revoked at once.
+  store.add_certificate(one(test_cert("revoked.pem")));
+  const auto r = PathValidator(store.trust_policy()).validate(one(test_cert("revoked.pem")), {});
+  EXPECT_EQ(r.status, Status::Revoked) << r.detail;
 }
 
 TEST(CertStore, ChoosesAValidUnrevokedEncryptionCertificateAndSaysWhy) {
