@@ -365,6 +365,18 @@ ValidationResult PathValidator::Impl::validate_uncached(const Certificate& leaf,
   }
   result.trusted = botan.successful_validation();
   result.status = result.trusted ? Status::Ok : translate(botan.result());
+  // Botan 2 reads the entries of a CRL even when its signature does not verify (check_crl in
+  // x509path.cpp). Such a CRL says nothing: its bad signature is the finding, not "revoked".
+  bool revoked = false;
+  for (auto& link : result.chain) {
+    if (std::find(link.statuses.begin(), link.statuses.end(), Status::CrlSignatureInvalid) !=
+        link.statuses.end()) {
+      std::erase(link.statuses, Status::Revoked);
+    }
+    revoked = revoked || std::find(link.statuses.begin(), link.statuses.end(), Status::Revoked) !=
+                             link.statuses.end();
+  }
+  if (result.status == Status::Revoked && !revoked) result.status = Status::CrlSignatureInvalid;
   if (result.trusted) {
     if (auto second = second_opinion(leaf, extra, when)) {
       result.trusted = false;

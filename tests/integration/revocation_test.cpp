@@ -413,6 +413,21 @@ TEST_F(Revocation, StoredCrlIsConsultedFirstAndNothingIsFetched) {
   EXPECT_EQ(pki->hits("/ca"), before);
 }
 
+// A stored CRL in the issuer's name but signed by another key lists "revoked": it must not
+// count (Botan 2 reads its entries anyway), and its bad signature is what is reported.
+TEST_F(Revocation, StoredCrlThatDoesNotVerifyRevokesNothing) {
+  TrustPolicy policy = pki->policy(RevocationMode::Offline);
+  policy.crls = load_crls(pki->at("forged.crl"));
+  const auto r = PathValidator(policy).validate(pki->cert("revoked"), {});
+  EXPECT_FALSE(r.trusted);
+  EXPECT_EQ(r.status, Status::CrlSignatureInvalid) << describe(r);
+  EXPECT_TRUE(has(r, 0, Status::CrlSignatureInvalid)) << describe(r);
+  EXPECT_FALSE(has(r, 0, Status::Revoked)) << describe(r);
+  // The genuine CRL still revokes it.
+  policy.crls = load_crls(pki->at("root.crl"));
+  EXPECT_EQ(PathValidator(policy).validate(pki->cert("revoked"), {}).status, Status::Revoked);
+}
+
 TEST_F(Revocation, OneCrlFetchServesManyCertificates) {
   const PathValidator validator(pki->policy(RevocationMode::SoftFail));
   const int before = pki->crl_hits.load();
@@ -732,6 +747,8 @@ TEST_F(CrlUpdateCli, ForgedCrlImportedByHandDoesNotPassPathValidation) {
   EXPECT_EQ(r.exit_code, 1) << show(r);
   EXPECT_TRUE(contains(r.out, "INVALID")) << show(r);
   EXPECT_TRUE(contains(r.out, "a CRL's signature does not verify (crl-good)")) << show(r);
+  // The forged CRL lists the certificate, but a CRL that does not verify revokes nothing.
+  EXPECT_FALSE(contains(r.out, "revoked")) << show(r);
 }
 
 TEST_F(CrlUpdateCli, StoreWithoutDistributionPointsSaysSo) {
