@@ -622,6 +622,36 @@ Config parse_config(std::string_view text, std::string_view source) {
   return config;
 }
 
+namespace {
+
+// Whoever may rename files in the config's directory can put a file of their own in its
+// place, whatever the file's mode: the directory must be the user's (or root's) and closed to
+// others' writes, unless sticky (like /tmp, where others cannot replace what is not theirs).
+void check_config_directory(const std::filesystem::path& path) {
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    throw Error(ErrorCode::Io, fmt::format("cannot check {}: {}", dir.string(), std::strerror(errno)));
+  }
+  const std::string quoted = shell_quoted(dir.string());
+  if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+    throw Error(ErrorCode::Usage,
+                fmt::format("{} is refused: its directory {} belongs to another user (uid {}), who "
+                            "could put another file in its place; hint: keep it in a directory of "
+                            "your own",
+                            path.string(), dir.string(), st.st_uid));
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
+    throw Error(ErrorCode::Usage,
+                fmt::format("{} is refused: others can replace it, because they may write to its "
+                            "directory {} (mode {:04o}); hint: chmod go-w {}",
+                            path.string(), dir.string(), static_cast<unsigned>(st.st_mode) & 07777,
+                            quoted));
+  }
+}
+
+}  // namespace
+
 Config load_config(const std::filesystem::path& path) {
   // The mode is checked on the descriptor that is read, so that the file cannot be swapped
   // between the check and the read. O_NONBLOCK: a FIFO must not hang the open.
@@ -656,6 +686,7 @@ Config load_config(const std::filesystem::path& path) {
                             "program to run (password_command); hint: chmod go-w {}",
                             path.string(), mode, quoted));
   }
+  check_config_directory(path);
   if (st.st_size > 1024 * 1024) {
     throw Error(ErrorCode::Input,
                 fmt::format("{} is {} bytes; a config file is not larger than 1 MiB", path.string(),

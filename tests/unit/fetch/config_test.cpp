@@ -406,6 +406,20 @@ TEST_F(ConfigFileModeTest, AFileOthersCanChangeIsAlwaysRefused) {
   error_of([&] { (void)load_config(write("", k600 | fs::perms::group_write)); }, ErrorCode::Usage);
 }
 
+TEST_F(ConfigFileModeTest, ADirectoryOthersCanWriteIsRefused) {
+  const fs::path path = write(plain, k600);
+  const fs::perms open_dir = fs::perms::owner_all | fs::perms::group_all | fs::perms::others_all;
+  fs::permissions(dir.path(), open_dir, fs::perm_options::replace);
+  const std::string message = error_of([&] { (void)load_config(path); }, ErrorCode::Usage);
+  EXPECT_NE(message.find("others can replace it"), std::string::npos) << message;
+  EXPECT_NE(message.find("chmod go-w " + dir.path().string()), std::string::npos) << message;
+  // Sticky, as /tmp is: others cannot replace what is not theirs.
+  fs::permissions(dir.path(), open_dir | fs::perms::sticky_bit, fs::perm_options::replace);
+  EXPECT_EQ(load_config(path).accounts.size(), 1u);
+  fs::permissions(dir.path(), fs::perms::owner_all, fs::perm_options::replace);
+  EXPECT_EQ(load_config(path).accounts.size(), 1u);
+}
+
 TEST_F(ConfigFileModeTest, ErrorsInTheFileNameTheFile) {
   const fs::path path =
       write("[account.w]\nhost = \"h.example\"\nuser = \"u\"\ndelet = true\n", k600);
