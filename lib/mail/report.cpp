@@ -43,11 +43,13 @@ bool SignerReport::ok() const { return problems().empty(); }
 
 namespace {
 
+// Walks the layers that protect the message as a whole, outermost first; an encryption
+// forgets the signers found outside it, whose signatures cover only its ciphertext.
 void collect_whole(const std::vector<Layer>& layers, std::vector<const SignerReport*>& out) {
   for (const auto& layer : layers) {
-    if (layer.covers_whole_message) {
-      for (const auto& s : layer.signers) out.push_back(&s);
-    }
+    if (!layer.covers_whole_message) continue;
+    if (layer.kind != LayerKind::Signed) out.clear();
+    for (const auto& s : layer.signers) out.push_back(&s);
     collect_whole(layer.children, out);
   }
 }

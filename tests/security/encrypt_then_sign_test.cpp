@@ -100,5 +100,30 @@ TEST(SecurityEncryptThenSignControl, SignThenEncryptIsValid) {
   EXPECT_TRUE(r.encrypted);
 }
 
+TEST(SecurityEncryptThenSignControl, TripleWrapSpeaksOnlyForTheSignerInside) {
+  // alice signs and encrypts; a gateway (carol's certificate here) signs the ciphertext on
+  // the way out, under alice's From. The verdict rests on alice's inner signature; carol's
+  // covers only ciphertext and must not be presented (or harvested) as a signer of the content.
+  const std::string ciphertext =
+      sign_and_encrypt(secret_message(), demo_identity("alice"), {demo_certificate("bob")});
+  const std::string message = sign(
+      "From: Alice Demo <alice@example.org>\n"
+      "To: Bob Demo <bob@example.org>\n"
+      "Subject: Triple\n"
+      "Date: Fri, 27 Nov 2026 09:00:00 +0000\n"
+      "MIME-Version: 1.0\n" +
+          content_entity(ciphertext),
+      demo_identity("carol"), {});
+  const Report r = open_message(message, {demo_identity("bob")});
+  const std::string json = to_json(r, "triple wrap");
+  EXPECT_EQ(r.verdict, Verdict::Valid) << json;
+  const auto signers = r.whole_message_signers();
+  ASSERT_EQ(signers.size(), 1u) << json;
+  EXPECT_EQ(*signers.front()->certificate, demo_certificate("alice"));
+  EXPECT_NE(summarize(r).find("VALID signature by alice@example.org"), std::string::npos)
+      << summarize(r);
+  EXPECT_EQ(summarize(r).find("carol"), std::string::npos) << summarize(r);
+}
+
 }  // namespace
 }  // namespace smimekit::security

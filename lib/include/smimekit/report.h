@@ -107,7 +107,9 @@ struct Report {
   std::vector<std::string> from;
   std::string subject;
 
-  /// The signers of every layer that covers the whole message.
+  /// The signers whose signatures cover the whole message's content: those of the layers that
+  /// protect the message as a whole, inside the innermost such encryption. A signature outside
+  /// an encryption (encrypt-then-sign) covers only the ciphertext and is not among them.
   [[nodiscard]] std::vector<const SignerReport*> whole_message_signers() const;
 };
 
