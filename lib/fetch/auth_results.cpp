@@ -238,21 +238,6 @@ void collect(const std::vector<Layer>& layers, std::vector<const Layer*>& out) {
   }
 }
 
-// The layers that protect the message as a whole, outermost first.
-std::vector<const Layer*> whole_chain(const std::vector<Layer>& layers) {
-  std::vector<const Layer*> out;
-  const std::vector<Layer>* level = &layers;
-  for (;;) {
-    const Layer* next = nullptr;
-    for (const auto& layer : *level) {
-      if (layer.covers_whole_message) next = &layer;
-    }
-    if (next == nullptr) return out;
-    out.push_back(next);
-    level = &next->children;
-  }
-}
-
 // Signed layers over the whole content: those inside the innermost encryption.
 std::vector<const Layer*> whole_signed(const std::vector<const Layer*>& chain) {
   std::size_t first = 0;
@@ -505,7 +490,7 @@ std::string assemble(std::string_view authserv_id, std::vector<ResInfo> infos) {
 }  // namespace
 
 std::string authentication_results(const Report& report, std::string_view authserv_id) {
-  const std::vector<const Layer*> chain = whole_chain(report.layers);
+  const std::vector<const Layer*> chain = report.whole_message_layers();
   std::vector<ResInfo> infos = results(report, chain);
   // The encryption is the message's, not a signer's: said once, in the first result.
   if (const std::string note = encryption_note(report, chain); !note.empty()) {

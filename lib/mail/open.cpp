@@ -373,21 +373,6 @@ void collect_layers(const std::vector<Layer>& layers, std::vector<const Layer*>&
   }
 }
 
-// The layers that protect the message as a whole, outermost first.
-std::vector<const Layer*> whole_chain(const std::vector<Layer>& layers) {
-  std::vector<const Layer*> out;
-  const std::vector<Layer>* level = &layers;
-  for (;;) {
-    const Layer* next = nullptr;
-    for (const auto& layer : *level) {
-      if (layer.covers_whole_message) next = &layer;
-    }
-    if (next == nullptr) return out;
-    out.push_back(next);
-    level = &next->children;
-  }
-}
-
 bool is_encrypted(const Layer& layer) { return layer.kind != LayerKind::Signed; }
 
 bool has_signature(const Layer& layer) {
@@ -402,7 +387,7 @@ struct Outcome {
 void decide(Report& report, const Outcome& outcome) {
   std::vector<const Layer*> all;
   collect_layers(report.layers, all);
-  const std::vector<const Layer*> chain = whole_chain(report.layers);
+  const std::vector<const Layer*> chain = report.whole_message_layers();
 
   // A signature outside an encryption covers only the ciphertext (encrypt-then-sign): whoever
   // intercepted it could have signed it too, without knowing the plaintext. Only signatures

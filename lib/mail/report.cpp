@@ -43,17 +43,6 @@ bool SignerReport::ok() const { return problems().empty(); }
 
 namespace {
 
-// Walks the layers that protect the message as a whole, outermost first; an encryption
-// forgets the signers found outside it, whose signatures cover only its ciphertext.
-void collect_whole(const std::vector<Layer>& layers, std::vector<const SignerReport*>& out) {
-  for (const auto& layer : layers) {
-    if (!layer.covers_whole_message) continue;
-    if (layer.kind != LayerKind::Signed) out.clear();
-    for (const auto& s : layer.signers) out.push_back(&s);
-    collect_whole(layer.children, out);
-  }
-}
-
 std::string_view kind_name(LayerKind kind) {
   switch (kind) {
     case LayerKind::Signed: return "signed";
@@ -149,9 +138,27 @@ std::string chain_text(const SignerReport& signer) {
 
 }  // namespace
 
+std::vector<const Layer*> Report::whole_message_layers() const {
+  std::vector<const Layer*> out;
+  const std::vector<Layer>* level = &layers;
+  for (;;) {
+    const Layer* next = nullptr;
+    for (const auto& layer : *level) {
+      if (layer.covers_whole_message) next = &layer;
+    }
+    if (next == nullptr) return out;
+    out.push_back(next);
+    level = &next->children;
+  }
+}
+
 std::vector<const SignerReport*> Report::whole_message_signers() const {
   std::vector<const SignerReport*> out;
-  collect_whole(layers, out);
+  for (const Layer* layer : whole_message_layers()) {
+    // An encryption forgets the signers outside it: they signed only its ciphertext.
+    if (layer->kind != LayerKind::Signed) out.clear();
+    for (const auto& s : layer->signers) out.push_back(&s);
+  }
   return out;
 }
 

@@ -302,7 +302,9 @@ TEST(Dovecot, StopLeavesNoProcessBehind) {
   RecordProperty(
       "stop_ms",
       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(stop_time).count()));
-  EXPECT_LT(stop_time, std::chrono::seconds(2));
+  // Bounded: 2 s of grace after SIGTERM, then SIGKILL (kStopTimeout), plus scheduling on a
+  // loaded machine; a graceful stop takes well under a second.
+  EXPECT_LT(stop_time, std::chrono::seconds(5));
   // Zombies do not count: they are dead, and reaping orphans is the job of pid 1.
   EXPECT_TRUE(living_members(master).empty());
   EXPECT_EQ(::kill(master, 0), -1);

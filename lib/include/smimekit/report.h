@@ -107,6 +107,10 @@ struct Report {
   std::vector<std::string> from;
   std::string subject;
 
+  /// The layers that protect the message as a whole, outermost first, each inside the one
+  /// before it.
+  [[nodiscard]] std::vector<const Layer*> whole_message_layers() const;
+
   /// The signers whose signatures cover the whole message's content: those of the layers that
   /// protect the message as a whole, inside the innermost such encryption. A signature outside
   /// an encryption (encrypt-then-sign) covers only the ciphertext and is not among them.
