@@ -21,27 +21,11 @@ struct CmsFree {
 
 constexpr int kContextConstructed = 0xA0;
 
-// DER tag TAG around BODY (short or long definite length).
-std::string tlv(int tag, const std::string& body) {
-  std::string out(1, static_cast<char>(tag));
-  if (body.size() < 0x80) {
-    out.push_back(static_cast<char>(body.size()));
-  } else {
-    std::string octets;
-    for (std::size_t v = body.size(); v > 0; v >>= 8) {
-      octets.insert(octets.begin(), static_cast<char>(v & 0xff));
-    }
-    out.push_back(static_cast<char>(0x80 | octets.size()));
-    out += octets;
-  }
-  return out + body;
-}
-
-std::string subject_key_id(X509* cert) {
-  const ASN1_OCTET_STRING* id = X509_get0_subject_key_id(cert);
-  if (id == nullptr) throw std::runtime_error("the certificate has no subjectKeyIdentifier");
-  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(id)),
-          static_cast<std::size_t>(ASN1_STRING_length(id))};
+// USER's subjectKeyIdentifier, as the octets of a DER value.
+std::string key_id(const std::string& user) {
+  const std::vector<std::uint8_t> id = demo_certificate(user).subject_key_id();
+  if (id.empty()) throw std::runtime_error(user + "'s certificate has no subjectKeyIdentifier");
+  return {id.begin(), id.end()};
 }
 
 // The contents of CERT's IssuerAndSerialNumber (issuer Name, then serialNumber).
@@ -139,10 +123,9 @@ TEST(KeyPreference, OpenSslsDefaultCapabilitiesAreReadInOrder) {
 }
 
 TEST(KeyPreference, SubjectKeyIdentifierFormNamesTheCarriedCertificate) {
-  const CertPtr alice = read_cert(test::demo("alice.pem"));
   // subjectAltKeyIdentifier [2] IMPLICIT SubjectKeyIdentifier
   const Report report = open_message(
-      alice_signed_with(kPreferenceOid, V_ASN1_OTHER, tlv(0x82, subject_key_id(alice.get()))), {});
+      alice_signed_with(kPreferenceOid, V_ASN1_OTHER, encode_tlv(0x82, key_id("alice"))), {});
   ASSERT_EQ(report.verdict, Verdict::Valid) << dump(report);
   const SignerReport& s = only_signer(report);
   ASSERT_TRUE(s.encryption_key_preference);
@@ -152,11 +135,10 @@ TEST(KeyPreference, SubjectKeyIdentifierFormNamesTheCarriedCertificate) {
 }
 
 TEST(KeyPreference, RecipientKeyIdentifierFormMayNameACertificateNotCarried) {
-  const CertPtr bob = read_cert(test::demo("bob.pem"));
   // receipentKeyId [1] IMPLICIT RecipientKeyIdentifier { subjectKeyIdentifier, date }
   const std::string rki =
-      tlv(kContextConstructed | 1,
-          tlv(V_ASN1_OCTET_STRING, subject_key_id(bob.get())) + tlv(0x18, "20261127090000Z"));
+      encode_tlv(kContextConstructed | 1,
+          encode_tlv(V_ASN1_OCTET_STRING, key_id("bob")) + encode_tlv(0x18, "20261127090000Z"));
   const Report report = open_message(alice_signed_with(kPreferenceOid, V_ASN1_OTHER, rki), {});
   ASSERT_EQ(report.verdict, Verdict::Valid) << dump(report);
   const SignerReport& s = only_signer(report);
@@ -169,7 +151,7 @@ TEST(KeyPreference, RecipientKeyIdentifierFormMayNameACertificateNotCarried) {
 
 TEST(KeyPreference, MicrosoftsAttributeIsReadAsIssuerAndSerialNumber) {
   const CertPtr alice = read_cert(test::demo("alice.pem"));
-  const std::string ias = tlv(0x30, issuer_and_serial_contents(alice.get()));
+  const std::string ias = encode_tlv(0x30, issuer_and_serial_contents(alice.get()));
   const Report report =
       open_message(alice_signed_with(kMicrosoftPreferenceOid, V_ASN1_SEQUENCE, ias), {});
   ASSERT_EQ(report.verdict, Verdict::Valid) << dump(report);
@@ -186,11 +168,11 @@ TEST(KeyPreference, MalformedPreferenceIsIgnoredAndTheSignatureStaysValid) {
   const CertPtr alice = read_cert(test::demo("alice.pem"));
   const std::string contents = issuer_and_serial_contents(alice.get());
   for (const std::string& value : {
-           tlv(kContextConstructed, contents.substr(0, contents.size() - 1)),  // cut short
-           tlv(kContextConstructed, contents + std::string("\x05\x00", 2)),  // trailing bytes
-           tlv(kContextConstructed | 3, contents),                            // no such choice
-           tlv(0x82, ""),                                                      // empty key id
-           tlv(kContextConstructed | 1, tlv(0x02, "\x01")),  // key id of the wrong type
+           encode_tlv(kContextConstructed, contents.substr(0, contents.size() - 1)),  // cut short
+           encode_tlv(kContextConstructed, contents + std::string("\x05\x00", 2)),  // trailing bytes
+           encode_tlv(kContextConstructed | 3, contents),                            // no such choice
+           encode_tlv(0x82, ""),                                                      // empty key id
+           encode_tlv(kContextConstructed | 1, encode_tlv(0x02, "\x01")),  // key id of the wrong type
        }) {
     const Report report =
         open_message(alice_signed_with(kPreferenceOid, V_ASN1_OTHER, value), {});
