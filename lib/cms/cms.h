@@ -13,6 +13,16 @@
 
 namespace smimekit::cms {
 
+/// The content ciphers smimekit can write, strongest first: the SMIMECapabilities it
+/// announces, and the names it gives those a correspondent announces.
+inline constexpr ContentCipher kContentCiphers[] = {ContentCipher::Aes256Gcm,
+                                                    ContentCipher::Aes128Gcm,
+                                                    ContentCipher::Aes256Cbc,
+                                                    ContentCipher::Aes128Cbc};
+
+/// OpenSSL's NID of CIPHER's algorithm identifier (NID_aes_256_gcm, ...).
+[[nodiscard]] int cipher_nid(ContentCipher cipher);
+
 struct SignParams {
   DigestAlgorithm digest = DigestAlgorithm::Sha256;
   bool rsa_pss = false;

@@ -79,6 +79,8 @@ bool is_recipient(CMS_ContentInfo* cms, const Certificate& cert) {
 
 }  // namespace
 
+int cipher_nid(ContentCipher cipher) { return EVP_CIPHER_get_nid(evp_cipher(cipher)); }
+
 std::string encrypt(std::string_view content, const std::vector<Certificate>& recipients,
                     const EncryptParams& params) {
   if (recipients.empty()) throw Error(ErrorCode::Usage, "no recipient to encrypt for");

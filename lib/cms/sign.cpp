@@ -21,9 +21,7 @@ const EVP_MD* digest_md(DigestAlgorithm d) {
 void add_capabilities(CMS_SignerInfo* si) {
   STACK_OF(X509_ALGOR)* caps = sk_X509_ALGOR_new_null();
   if (caps == nullptr) ossl::fail(ErrorCode::Internal, "out of memory");
-  for (int nid : {NID_aes_256_gcm, NID_aes_128_gcm, NID_aes_256_cbc, NID_aes_128_cbc}) {
-    PKCS7_simple_smimecap(caps, nid, 0);
-  }
+  for (ContentCipher c : kContentCiphers) PKCS7_simple_smimecap(caps, cipher_nid(c), 0);
   const int ok = CMS_add_smimecap(si, caps);
   sk_X509_ALGOR_pop_free(caps, X509_ALGOR_free);
   if (ok != 1) ossl::fail(ErrorCode::Crypto, "cannot add the SMIMECapabilities attribute");

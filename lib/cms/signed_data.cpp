@@ -134,25 +134,16 @@ std::vector<std::string> capabilities(CMS_SignerInfo* si) {
        ++i) {
     const ASN1_OBJECT* oid = nullptr;
     X509_ALGOR_get0(&oid, nullptr, nullptr, sk_X509_ALGOR_value(algs, i));
-    switch (OBJ_obj2nid(oid)) {
-      case NID_aes_256_gcm:
-        out.emplace_back(content_cipher_name(ContentCipher::Aes256Gcm));
-        break;
-      case NID_aes_128_gcm:
-        out.emplace_back(content_cipher_name(ContentCipher::Aes128Gcm));
-        break;
-      case NID_aes_256_cbc:
-        out.emplace_back(content_cipher_name(ContentCipher::Aes256Cbc));
-        break;
-      case NID_aes_128_cbc:
-        out.emplace_back(content_cipher_name(ContentCipher::Aes128Cbc));
-        break;
-      default: {
-        // RC2 comes once per key size; one name is enough.
-        std::string name = lower(ossl::object_name(oid));
-        if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
-      }
+    const int nid = OBJ_obj2nid(oid);
+    const auto* known = std::find_if(std::begin(kContentCiphers), std::end(kContentCiphers),
+                                     [&](ContentCipher c) { return cipher_nid(c) == nid; });
+    if (known != std::end(kContentCiphers)) {
+      out.emplace_back(content_cipher_name(*known));
+      continue;
     }
+    // RC2 comes once per key size; one name is enough.
+    std::string name = lower(ossl::object_name(oid));
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
   }
   sk_X509_ALGOR_pop_free(algs, X509_ALGOR_free);
   return out;
