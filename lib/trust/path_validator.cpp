@@ -195,6 +195,10 @@ constexpr auto kCacheLifetime = std::chrono::seconds(60);
 constexpr std::size_t kMinimumKeyStrength = 110;
 constexpr std::size_t kCacheCapacity = 4096;
 
+bool has_status(const ChainLink& link, Status s) {
+  return std::find(link.statuses.begin(), link.statuses.end(), s) != link.statuses.end();
+}
+
 }  // namespace
 
 struct PathValidator::Impl {
@@ -369,12 +373,8 @@ ValidationResult PathValidator::Impl::validate_uncached(const Certificate& leaf,
   // x509path.cpp). Such a CRL says nothing: its bad signature is the finding, not "revoked".
   bool revoked = false;
   for (auto& link : result.chain) {
-    if (std::find(link.statuses.begin(), link.statuses.end(), Status::CrlSignatureInvalid) !=
-        link.statuses.end()) {
-      std::erase(link.statuses, Status::Revoked);
-    }
-    revoked = revoked || std::find(link.statuses.begin(), link.statuses.end(), Status::Revoked) !=
-                             link.statuses.end();
+    if (has_status(link, Status::CrlSignatureInvalid)) std::erase(link.statuses, Status::Revoked);
+    revoked = revoked || has_status(link, Status::Revoked);
   }
   if (result.status == Status::Revoked && !revoked) result.status = Status::CrlSignatureInvalid;
   if (result.trusted) {
@@ -415,19 +415,16 @@ void PathValidator::Impl::check_revocation(ValidationResult& result) const {
   constexpr Status kBroken[] = {Status::IssuerNotFound,      Status::NoTrustAnchor,
                                 Status::ChainLoop,           Status::ChainNameMismatch,
                                 Status::CertSignatureInvalid, Status::CertSignatureAlgorithmUnknown};
-  const auto has = [](const ChainLink& link, Status s) {
-    return std::find(link.statuses.begin(), link.statuses.end(), s) != link.statuses.end();
-  };
   for (const auto& link : result.chain) {
     for (Status s : kBroken) {
-      if (has(link, s)) return;
+      if (has_status(link, s)) return;
     }
   }
   bool revoked = false, unavailable = false;
   for (std::size_t i = 0; i + 1 < result.chain.size(); ++i) {
     ChainLink& link = result.chain[i];
     // A stored CRL (TrustPolicy::crls, checked by Botan) has already decided.
-    if (has(link, Status::RevocationChecked) || has(link, Status::Revoked)) continue;
+    if (has_status(link, Status::RevocationChecked) || has_status(link, Status::Revoked)) continue;
     std::erase(link.statuses, Status::NoRevocationData);
     const auto outcome = revocation->check(link.certificate, result.chain[i + 1].certificate);
     link.revocation = outcome.how;
